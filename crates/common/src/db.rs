@@ -1,0 +1,104 @@
+//! The r2d2 pool, a blocking helper that bounds concurrency to the pool and keeps
+//! the tracing span, and the embedded-migrations runner.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use secrecy::ExposeSecret;
+use tokio::sync::Semaphore;
+
+use crate::config::CommonSettings;
+use crate::error::ApiError;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// A pool plus a semaphore of the same size: at most `max_size` blocking tasks wait
+/// for a connection at once, so a burst queues on the async side instead of
+/// parking hundreds of blocking threads.
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+    permits: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+impl Db {
+    /// Builds the pool without connecting: readiness reports a database that is down.
+    pub fn new(url: &str, max_size: u32, min_idle: u32, timeout: Duration) -> Self {
+        let manager = ConnectionManager::<PgConnection>::new(url);
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(min_idle.min(max_size)))
+            .connection_timeout(timeout)
+            .test_on_check_out(true)
+            .build_unchecked(manager);
+        Self {
+            pool,
+            permits: Arc::new(Semaphore::new(max_size as usize)),
+            timeout,
+        }
+    }
+
+    pub fn from_settings(settings: &CommonSettings) -> Self {
+        Self::new(
+            settings.database_url.expose_secret(),
+            settings.db_pool_max_size,
+            settings.db_pool_min_idle,
+            settings.pool_timeout(),
+        )
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool, inside the caller's span.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = tokio::time::timeout(self.timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| ApiError::Unavailable("Database busy, retry later".to_owned()))?
+            .map_err(|_| ApiError::Unavailable("Database unavailable".to_owned()))?;
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("blocking task failed")))?
+    }
+
+    /// Connections open and idle, for `/metrics`.
+    pub fn state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+}
+
+/// Applies pending migrations and returns the versions applied.
+pub fn run_migrations(
+    conn: &mut PgConnection,
+    migrations: EmbeddedMigrations,
+) -> anyhow::Result<Vec<String>> {
+    let applied = conn
+        .run_pending_migrations(migrations)
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// Connects once (outside the pool) and migrates: the `migrate` subcommand.
+pub fn migrate_url(url: &str, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
+    use diesel::Connection;
+    let mut conn = PgConnection::establish(url)
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+    run_migrations(&mut conn, migrations)
+}

@@ -1,0 +1,90 @@
+//! `/health/live`, `/health/ready` and `/health`: liveness never touches
+//! dependencies; readiness checks the database and Redis and turns 503 as soon as
+//! shutdown begins.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use diesel::RunQueryDsl;
+use serde_json::json;
+
+use crate::db::Db;
+use crate::redis_conn::RedisHandle;
+
+#[derive(Clone)]
+pub struct HealthState {
+    pub service: &'static str,
+    pub version: &'static str,
+    pub db: Option<Db>,
+    pub redis: Option<RedisHandle>,
+    pub shutting_down: Arc<AtomicBool>,
+}
+
+impl HealthState {
+    pub fn new(service: &'static str, version: &'static str, db: Option<Db>, redis: Option<RedisHandle>) -> Self {
+        Self {
+            service,
+            version,
+            db,
+            redis,
+            shutting_down: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(live))
+        .route("/health/ready", web::get().to(ready))
+        .route("/health", web::get().to(ready));
+}
+
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+async fn ready(state: web::Data<HealthState>) -> HttpResponse {
+    let mut ok = true;
+    let mut checks = serde_json::Map::new();
+    if let Some(db) = &state.db {
+        let probe = db.run(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        });
+        let result = tokio::time::timeout(Duration::from_secs(2), probe).await;
+        let healthy = matches!(result, Ok(Ok(())));
+        ok &= healthy;
+        checks.insert("database".into(), json!(if healthy { "ok" } else { "down" }));
+    }
+    match &state.redis {
+        Some(redis) => {
+            let result = tokio::time::timeout(Duration::from_secs(1), redis.ping()).await;
+            let healthy = matches!(result, Ok(Ok(())));
+            ok &= healthy;
+            checks.insert("redis".into(), json!(if healthy { "ok" } else { "down" }));
+        }
+        None => {
+            checks.insert("redis".into(), json!("disabled"));
+        }
+    }
+    if state.is_shutting_down() {
+        ok = false;
+        checks.insert("shutdown".into(), json!("in progress"));
+    }
+    let body = json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "service": state.service,
+        "version": state.version,
+        "checks": checks,
+    });
+    if ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

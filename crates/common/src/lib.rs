@@ -1,0 +1,20 @@
+//! What every Reelstack service needs and nothing a single service needs:
+//! the error envelope, token verification, configuration, telemetry, the database
+//! pool, health and metrics endpoints, pagination, rate limiting, the
+//! service-to-service client and the HTTP defaults every service is served with.
+
+pub mod client;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod metrics;
+pub mod pagination;
+pub mod ratelimit;
+pub mod redis_conn;
+pub mod server;
+pub mod telemetry;
+pub mod tokens;
+
+pub use error::{ApiError, FieldErrors};

@@ -1,0 +1,307 @@
+//! The HTTP defaults every service gets from one call: request context and access
+//! log, metrics, the error envelope for everything (including actix's own errors),
+//! CORS, security headers, body limits, health and metrics routes, and graceful
+//! shutdown (readiness turns 503 first, then in-flight requests finish).
+
+use std::net::TcpListener;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use actix_cors::Cors;
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use serde_json::json;
+use tracing::Instrument;
+
+use crate::config::CommonSettings;
+use crate::context::{self, RequestContext, TraceParent};
+use crate::error::{self, ApiError};
+use crate::health::HealthState;
+use crate::metrics::{self, MetricsState};
+
+/// What [`serve`] needs besides the routes.
+#[derive(Clone)]
+pub struct ServerOptions {
+    pub allowed_origins: Vec<String>,
+    pub behind_tls: bool,
+    pub json_limit_bytes: usize,
+    pub workers: Option<usize>,
+    pub shutdown_timeout: Duration,
+}
+
+impl ServerOptions {
+    pub fn from_settings(settings: &CommonSettings) -> Self {
+        Self {
+            allowed_origins: settings.allowed_origins(),
+            behind_tls: settings.behind_tls,
+            json_limit_bytes: settings.json_limit_bytes,
+            workers: settings.workers,
+            shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
+        }
+    }
+}
+
+/// Builds the server with the common defaults around `configure`'s routes.
+/// Signals are handled by [`run_until_stopped`], not by actix.
+pub fn serve<F>(
+    listener: TcpListener,
+    options: ServerOptions,
+    health: HealthState,
+    configure: F,
+) -> std::io::Result<Server>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    let health = web::Data::new(health);
+    let metrics_state = web::Data::new(MetricsState {
+        db: health.db.clone(),
+    });
+    metrics::handle();
+    let shutdown_timeout = options.shutdown_timeout.as_secs();
+    let workers = options.workers;
+    let mut server = HttpServer::new(move || {
+        let json_limit = options.json_limit_bytes;
+        App::new()
+            .wrap(cors(&options.allowed_origins))
+            .wrap(security_headers(options.behind_tls))
+            .wrap(actix_web::middleware::from_fn(request_middleware))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(json_limit)
+                    .error_handler(error::json_error_handler),
+            )
+            .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
+            .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
+            .app_data(web::PayloadConfig::new(json_limit))
+            .app_data(health.clone())
+            .app_data(metrics_state.clone())
+            .configure(crate::health::configure)
+            .configure(metrics::configure)
+            .configure(configure.clone())
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout);
+    if let Some(workers) = workers {
+        server = server.workers(workers.max(1));
+    }
+    Ok(server.run())
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("No such route".to_owned()))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            header::ETAG,
+        ])
+        .supports_credentials()
+        .block_on_origin_mismatch(false)
+        .max_age(600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+fn security_headers(behind_tls: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"));
+    if behind_tls {
+        headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
+    } else {
+        headers
+    }
+}
+
+/// Request id, trace context, span, access log, metrics, and the envelope for any
+/// error response that is not JSON yet (actix's own 404/405/400 texts, CORS refusals).
+async fn request_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(context::sanitize_request_id)
+        .unwrap_or_else(context::new_request_id);
+    let incoming = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceParent::parse);
+    let trace = incoming
+        .as_ref()
+        .map(TraceParent::child)
+        .unwrap_or_else(TraceParent::new_root);
+    let method = req.method().to_string();
+    let span = tracing::info_span!(
+        "http.request",
+        http.method = %method,
+        http.path = %req.path(),
+        http.route = tracing::field::Empty,
+        http.status = tracing::field::Empty,
+        request_id = %request_id,
+        trace_id = %trace.trace_id_hex(),
+    );
+    if crate::telemetry::otel_enabled() {
+        link_remote_parent(&span, req.headers());
+    }
+    let http_request = req.request().clone();
+    let ctx = RequestContext {
+        request_id: request_id.clone(),
+        trace: trace.clone(),
+    };
+    context::scope(ctx, async move {
+        let response = match next.call(req).instrument(span.clone()).await {
+            Ok(res) => res.map_into_boxed_body(),
+            Err(err) => ServiceResponse::new(http_request, err.error_response()),
+        };
+        let mut response = ensure_envelope(response).await;
+        let status = response.status();
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        let headers = response.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            headers.insert(HeaderName::from_static("x-request-id"), v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&trace.header_value()) {
+            headers.insert(HeaderName::from_static("traceparent"), v);
+        }
+        let elapsed = started.elapsed();
+        metrics::record_request(&method, &route, status.as_u16(), elapsed);
+        span.record("http.route", route.as_str());
+        span.record("http.status", status.as_u16());
+        let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        if status.is_server_error() {
+            tracing::warn!(parent: &span, http.status = status.as_u16(), duration_ms, "request failed");
+        } else {
+            tracing::info!(parent: &span, http.status = status.as_u16(), duration_ms, "request completed");
+        }
+        Ok(response)
+    })
+    .await
+}
+
+fn link_remote_parent(span: &tracing::Span, headers: &actix_web::http::header::HeaderMap) {
+    use opentelemetry::propagation::Extractor;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    struct HeaderExtractor<'a>(&'a actix_web::http::header::HeaderMap);
+    impl Extractor for HeaderExtractor<'_> {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0.get(key).and_then(|v| v.to_str().ok())
+        }
+        fn keys(&self) -> Vec<&str> {
+            self.0.keys().map(HeaderName::as_str).collect()
+        }
+    }
+    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
+    span.set_parent(parent);
+}
+
+/// Rewrites an error response whose body is not JSON into the envelope.
+async fn ensure_envelope(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (request, old) = response.into_parts();
+    let original_headers = old.headers().clone();
+    let text = to_bytes(old.into_body())
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .unwrap_or_default();
+    let message = if status.is_server_error() || text.is_empty() || text.len() > 200 {
+        status.canonical_reason().unwrap_or("Error").to_owned()
+    } else {
+        text
+    };
+    let mut new = HttpResponse::build(status).json(error::envelope(
+        error::code_for_status(status),
+        &message,
+        json!({}),
+    ));
+    for (name, value) in original_headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    if status == StatusCode::UNAUTHORIZED && !new.headers().contains_key(header::WWW_AUTHENTICATE) {
+        new.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    ServiceResponse::new(request, new)
+}
+
+/// Serves until SIGTERM or Ctrl-C, then: readiness 503, wait `delay` so load
+/// balancers stop sending, stop accepting and let in-flight requests finish.
+pub async fn run_until_stopped(server: Server, health: &HealthState, delay: Duration) -> std::io::Result<()> {
+    let handle = server.handle();
+    let flag = health.shutting_down.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown signal received; readiness now reports 503");
+        flag.store(true, Ordering::SeqCst);
+        tokio::time::sleep(delay).await;
+        stop(handle).await;
+    });
+    server.await
+}
+
+async fn stop(handle: ServerHandle) {
+    handle.stop(true).await;
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,70 @@
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use super::{AuthUser, Role, TokenVerifier};
+use crate::error::ApiError;
+
+/// The bearer token of a request, if it has one.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let verifier = req.app_data::<web::Data<TokenVerifier>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let verifier = verifier.ok_or_else(|| ApiError::internal("token verifier not configured"))?;
+            let token = token.ok_or_else(|| ApiError::Unauthenticated("Missing bearer token".to_owned()))?;
+            verifier.verify(&token).await.map_err(ApiError::from)
+        })
+    }
+}
+
+/// A caller with the `admin` role; 403 for anyone else.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            if user.role == Role::Admin {
+                Ok(AdminUser(user))
+            } else {
+                Err(ApiError::Forbidden("Admin role required".to_owned()))
+            }
+        })
+    }
+}
+
+/// Another Reelstack service, holding a client-credentials service token.
+#[derive(Debug, Clone)]
+pub struct ServiceCaller(pub AuthUser);
+
+impl FromRequest for ServiceCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            if user.role == Role::Service {
+                Ok(ServiceCaller(user))
+            } else {
+                Err(ApiError::Forbidden("Service token required".to_owned()))
+            }
+        })
+    }
+}
