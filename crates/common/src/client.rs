@@ -88,7 +88,12 @@ impl ServiceClient {
     }
 
     /// Sends a service token from `token_url` (auth's `POST /internal/token`) on every call.
-    pub fn with_service_token(mut self, token_url: String, client_id: String, secret: SecretString) -> Self {
+    pub fn with_service_token(
+        mut self,
+        token_url: String,
+        client_id: String,
+        secret: SecretString,
+    ) -> Self {
         self.token = Some(Arc::new(ServiceTokenSource {
             http: self.http.clone(),
             url: token_url,
@@ -114,7 +119,8 @@ impl ServiceClient {
         body: &B,
         idempotent: bool,
     ) -> Result<T, ClientError> {
-        self.send_json(Method::POST, url, Some(body), idempotent).await
+        self.send_json(Method::POST, url, Some(body), idempotent)
+            .await
     }
 
     async fn send_json<B: Serialize, T: DeserializeOwned>(
@@ -169,7 +175,10 @@ impl ServiceClient {
             let body = response.text().await.unwrap_or_default();
             return Err(ClientError::Status { status, body });
         }
-        response.json().await.map_err(|e| ClientError::Decode(e.to_string()))
+        response
+            .json()
+            .await
+            .map_err(|e| ClientError::Decode(e.to_string()))
     }
 }
 
@@ -208,7 +217,10 @@ impl ServiceTokenSource {
             .await
             .map_err(|e| ClientError::Token(e.to_string()))?;
         if !response.status().is_success() {
-            return Err(ClientError::Token(format!("auth answered {}", response.status())));
+            return Err(ClientError::Token(format!(
+                "auth answered {}",
+                response.status()
+            )));
         }
         let body: TokenResponse = response
             .json()
@@ -281,18 +293,29 @@ mod tests {
         let (base, seen) = start().await;
         let client = ServiceClient::new(&ClientOptions::default())
             .unwrap()
-            .with_service_token(format!("{base}/token"), "svc".into(), SecretString::from("s"));
+            .with_service_token(
+                format!("{base}/token"),
+                "svc".into(),
+                SecretString::from("s"),
+            );
         let ctx = context::RequestContext {
             request_id: "req-42".into(),
             trace: context::TraceParent::new_root(),
         };
-        let value: serde_json::Value = context::scope(ctx, client.get_json(&format!("{base}/flaky")))
-            .await
-            .unwrap();
+        let value: serde_json::Value =
+            context::scope(ctx, client.get_json(&format!("{base}/flaky")))
+                .await
+                .unwrap();
         assert_eq!(value["ok"], true);
         assert_eq!(seen.calls.load(Ordering::SeqCst), 3);
-        assert_eq!(seen.last_request_id.lock().unwrap().as_deref(), Some("req-42"));
-        assert_eq!(seen.last_auth.lock().unwrap().as_deref(), Some("Bearer svc-token"));
+        assert_eq!(
+            seen.last_request_id.lock().unwrap().as_deref(),
+            Some("req-42")
+        );
+        assert_eq!(
+            seen.last_auth.lock().unwrap().as_deref(),
+            Some("Bearer svc-token")
+        );
         // The token was fetched once and cached for the retries.
         assert_eq!(seen.token_calls.load(Ordering::SeqCst), 1);
     }
@@ -301,8 +324,9 @@ mod tests {
     async fn non_idempotent_calls_are_not_retried() {
         let (base, seen) = start().await;
         let client = ServiceClient::new(&ClientOptions::default()).unwrap();
-        let result: Result<serde_json::Value, _> =
-            client.post_json(&format!("{base}/flaky"), &serde_json::json!({}), false).await;
+        let result: Result<serde_json::Value, _> = client
+            .post_json(&format!("{base}/flaky"), &serde_json::json!({}), false)
+            .await;
         assert!(matches!(result, Err(ClientError::Status { status, .. }) if status == 503));
         assert_eq!(seen.calls.load(Ordering::SeqCst), 1);
     }

@@ -175,7 +175,11 @@ pub fn load_from<T: DeserializeOwned>(
     let direct: std::collections::HashSet<String> =
         vars.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
     for (key, value) in &vars {
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        {
             continue;
         }
         let lower = key.to_ascii_lowercase();
@@ -208,12 +212,19 @@ mod tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn env_overrides_defaults_and_numbers_parse() {
-        let vars = env(&[("DATABASE_URL", "postgres://x"), ("LIMIT", "7"), ("BEHIND_TLS", "true")]);
+        let vars = env(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("LIMIT", "7"),
+            ("BEHIND_TLS", "true"),
+        ]);
         let defaults = [("port", "8081"), ("limit", "3")];
         let common: CommonSettings = load_from(&defaults, vars.clone()).unwrap();
         let s: Sample = load_from(&defaults, vars).unwrap();
@@ -232,7 +243,10 @@ mod tests {
         std::fs::write(&path, "s3cret\n").unwrap();
         let s: Sample = load_from(
             &[("port", "1"), ("limit", "1")],
-            env(&[("DATABASE_URL", "postgres://x"), ("SMTP_PASSWORD_FILE", path.to_str().unwrap())]),
+            env(&[
+                ("DATABASE_URL", "postgres://x"),
+                ("SMTP_PASSWORD_FILE", path.to_str().unwrap()),
+            ]),
         )
         .unwrap();
         assert_eq!(s.smtp_password.unwrap().expose_secret(), "s3cret");

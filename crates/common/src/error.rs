@@ -270,7 +270,11 @@ impl ResponseError for ApiError {
             builder.insert_header(("RateLimit-Remaining", "0"));
             builder.insert_header(("RateLimit-Reset", info.retry_after_secs.to_string()));
         }
-        builder.json(envelope(self.code(), &self.public_message(), self.details()))
+        builder.json(envelope(
+            self.code(),
+            &self.public_message(),
+            self.details(),
+        ))
     }
 }
 
@@ -319,18 +323,22 @@ impl<T> ResultExt<T> for Result<T, DieselError> {
 
 /// Extractor error handlers: actix's JSON, query, path and payload errors become
 /// envelope errors instead of plain text.
-pub fn json_error_handler(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+pub fn json_error_handler(
+    err: actix_web::error::JsonPayloadError,
+    _: &HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &err {
         E::OverflowKnownLength { .. } | E::Overflow { .. } => {
             ApiError::PayloadTooLarge("Request body is too large".to_owned())
         }
-        E::ContentType => ApiError::UnsupportedMediaType(
-            "Content-Type must be application/json".to_owned(),
-        ),
-        E::Deserialize(e) if e.is_data() => {
-            ApiError::BadRequest(format!("Invalid JSON body: {}", strip_location(&e.to_string())))
+        E::ContentType => {
+            ApiError::UnsupportedMediaType("Content-Type must be application/json".to_owned())
         }
+        E::Deserialize(e) if e.is_data() => ApiError::BadRequest(format!(
+            "Invalid JSON body: {}",
+            strip_location(&e.to_string())
+        )),
         E::Deserialize(_) => ApiError::BadRequest("Malformed JSON body".to_owned()),
         _ => ApiError::BadRequest("Could not read the request body".to_owned()),
     };
@@ -344,7 +352,10 @@ fn strip_location(message: &str) -> String {
     }
 }
 
-pub fn query_error_handler(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _: &HttpRequest,
+) -> actix_web::Error {
     ApiError::BadRequest(format!("Invalid query string: {err}")).into()
 }
 
@@ -376,8 +387,10 @@ mod tests {
 
     #[actix_web::test]
     async fn internal_errors_are_opaque() {
-        let (status, body) =
-            body_of(ApiError::Internal(anyhow::anyhow!("relation \"users\" does not exist"))).await;
+        let (status, body) = body_of(ApiError::Internal(anyhow::anyhow!(
+            "relation \"users\" does not exist"
+        )))
+        .await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["error"]["code"], "INTERNAL");
         assert_eq!(body["error"]["message"], "Internal server error");
@@ -390,12 +403,18 @@ mod tests {
         fields.add("email", "is not a valid email");
         let (status, body) = body_of(ApiError::Validation(fields)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(body["error"]["details"]["fields"]["email"][0], "is not a valid email");
+        assert_eq!(
+            body["error"]["details"]["fields"]["email"][0],
+            "is not a valid email"
+        );
     }
 
     #[actix_web::test]
     async fn diesel_errors_map_in_one_place() {
-        assert!(matches!(ApiError::from(DieselError::NotFound), ApiError::NotFound(_)));
+        assert!(matches!(
+            ApiError::from(DieselError::NotFound),
+            ApiError::NotFound(_)
+        ));
         let err: Result<(), DieselError> = Err(DieselError::RollbackTransaction);
         assert!(matches!(
             err.on_constraint("x", || ApiError::Conflict("x".into())),

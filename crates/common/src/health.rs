@@ -23,7 +23,12 @@ pub struct HealthState {
 }
 
 impl HealthState {
-    pub fn new(service: &'static str, version: &'static str, db: Option<Db>, redis: Option<RedisHandle>) -> Self {
+    pub fn new(
+        service: &'static str,
+        version: &'static str,
+        db: Option<Db>,
+        redis: Option<RedisHandle>,
+    ) -> Self {
         Self {
             service,
             version,
@@ -59,7 +64,10 @@ async fn ready(state: web::Data<HealthState>) -> HttpResponse {
         let result = tokio::time::timeout(Duration::from_secs(2), probe).await;
         let healthy = matches!(result, Ok(Ok(())));
         ok &= healthy;
-        checks.insert("database".into(), json!(if healthy { "ok" } else { "down" }));
+        checks.insert(
+            "database".into(),
+            json!(if healthy { "ok" } else { "down" }),
+        );
     }
     match &state.redis {
         Some(redis) => {

@@ -139,10 +139,20 @@ mod tests {
     fn page_defaults_and_bounds() {
         let p = PageQuery::default().validate().unwrap();
         assert_eq!((p.page, p.limit, p.offset()), (1, 20, 0));
-        let p = PageQuery { page: Some(3), limit: Some(10) }.validate().unwrap();
+        let p = PageQuery {
+            page: Some(3),
+            limit: Some(10),
+        }
+        .validate()
+        .unwrap();
         assert_eq!(p.offset(), 20);
         for (page, limit) in [(0, 10), (1, 0), (1, 101), (-1, 5)] {
-            assert!(PageQuery { page: Some(page), limit: Some(limit) }.validate().is_err());
+            assert!(PageQuery {
+                page: Some(page),
+                limit: Some(limit)
+            }
+            .validate()
+            .is_err());
         }
     }
 
@@ -156,11 +166,17 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let raw = encode_cursor(&("2026-01-01T00:00:00Z", 7));
-        let q = CursorQuery { cursor: Some(raw), limit: Some(5) };
+        let q = CursorQuery {
+            cursor: Some(raw),
+            limit: Some(5),
+        };
         let (key, limit) = q.validate::<(String, i64)>().unwrap();
         assert_eq!(key.unwrap().1, 7);
         assert_eq!(limit, 5);
-        let q = CursorQuery { cursor: Some("!!".into()), limit: None };
+        let q = CursorQuery {
+            cursor: Some("!!".into()),
+            limit: None,
+        };
         assert!(q.validate::<(String, i64)>().is_err());
     }
 }

@@ -25,6 +25,9 @@ impl RedisHandle {
 
     pub async fn ping(&self) -> Result<(), redis::RedisError> {
         let mut conn = self.conn.clone();
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map(|_| ())
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map(|_| ())
     }
 }

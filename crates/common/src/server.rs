@@ -127,7 +127,10 @@ fn security_headers(behind_tls: bool) -> DefaultHeaders {
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "no-referrer"));
     if behind_tls {
-        headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
+        headers.add((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
     } else {
         headers
     }
@@ -218,7 +221,8 @@ fn link_remote_parent(span: &tracing::Span, headers: &actix_web::http::header::H
             self.0.keys().map(HeaderName::as_str).collect()
         }
     }
-    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
+    let parent =
+        opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
     span.set_parent(parent);
 }
 
@@ -267,7 +271,11 @@ async fn ensure_envelope(response: ServiceResponse<BoxBody>) -> ServiceResponse<
 
 /// Serves until SIGTERM or Ctrl-C, then: readiness 503, wait `delay` so load
 /// balancers stop sending, stop accepting and let in-flight requests finish.
-pub async fn run_until_stopped(server: Server, health: &HealthState, delay: Duration) -> std::io::Result<()> {
+pub async fn run_until_stopped(
+    server: Server,
+    health: &HealthState,
+    delay: Duration,
+) -> std::io::Result<()> {
     let handle = server.handle();
     let flag = health.shutting_down.clone();
     tokio::spawn(async move {

@@ -30,7 +30,11 @@ impl Drop for TelemetryGuard {
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
 /// Installs the global subscriber. Log level comes from `RUST_LOG` (default `info`).
-pub fn init(service: &'static str, format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<TelemetryGuard> {
+pub fn init(
+    service: &'static str,
+    format: LogFormat,
+    otlp_endpoint: Option<&str>,
+) -> anyhow::Result<TelemetryGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let mut layers: Vec<BoxedLayer> = Vec::new();
     layers.push(match format {

@@ -9,7 +9,10 @@ use crate::error::ApiError;
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl FromRequest for AuthUser {
@@ -20,8 +23,10 @@ impl FromRequest for AuthUser {
         let verifier = req.app_data::<web::Data<TokenVerifier>>().cloned();
         let token = bearer_token(req).map(str::to_owned);
         Box::pin(async move {
-            let verifier = verifier.ok_or_else(|| ApiError::internal("token verifier not configured"))?;
-            let token = token.ok_or_else(|| ApiError::Unauthenticated("Missing bearer token".to_owned()))?;
+            let verifier =
+                verifier.ok_or_else(|| ApiError::internal("token verifier not configured"))?;
+            let token = token
+                .ok_or_else(|| ApiError::Unauthenticated("Missing bearer token".to_owned()))?;
             verifier.verify(&token).await.map_err(ApiError::from)
         })
     }

@@ -28,7 +28,10 @@ impl RevocationList {
         let now = chrono::Utc::now().timestamp();
         match self.inner.read() {
             Ok(map) => map.get(sid).is_some_and(|until| *until >= now),
-            Err(poisoned) => poisoned.into_inner().get(sid).is_some_and(|until| *until >= now),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .get(sid)
+                .is_some_and(|until| *until >= now),
         }
     }
 
@@ -55,7 +58,12 @@ impl RevocationList {
 
     /// Records revocations locally and, when Redis is configured, for every other
     /// process: `ZADD` for processes that connect later, `PUBLISH` for those listening.
-    pub async fn publish(&self, redis: Option<&RedisHandle>, sids: &[String], until: i64) -> Result<(), redis::RedisError> {
+    pub async fn publish(
+        &self,
+        redis: Option<&RedisHandle>,
+        sids: &[String],
+        until: i64,
+    ) -> Result<(), redis::RedisError> {
         for sid in sids {
             self.insert(sid, until);
         }
@@ -69,7 +77,8 @@ impl RevocationList {
         let mut pipe = redis::pipe();
         for sid in sids {
             pipe.zadd(REVOCATION_SET, sid, until).ignore();
-            pipe.publish(REVOCATION_CHANNEL, format!("{sid}:{until}")).ignore();
+            pipe.publish(REVOCATION_CHANNEL, format!("{sid}:{until}"))
+                .ignore();
         }
         pipe.zrembyscore(REVOCATION_SET, "-inf", chrono::Utc::now().timestamp() - 1)
             .ignore();

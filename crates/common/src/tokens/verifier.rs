@@ -140,7 +140,12 @@ struct Claims {
 }
 
 impl TokenVerifier {
-    pub fn new(issuers: Vec<IssuerConfig>, leeway: u64, min_refetch: Duration, revocations: RevocationList) -> Self {
+    pub fn new(
+        issuers: Vec<IssuerConfig>,
+        leeway: u64,
+        min_refetch: Duration,
+        revocations: RevocationList,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
@@ -165,7 +170,11 @@ impl TokenVerifier {
 
     /// The first-party issuer (keys from `AUTH_JWKS_URL`, or `own_keys` inside auth)
     /// and Clerk when `CLERK_ISSUER` is set.
-    pub fn from_settings(settings: &CommonSettings, own_keys: Option<Arc<RwLock<JwkSet>>>, revocations: RevocationList) -> Self {
+    pub fn from_settings(
+        settings: &CommonSettings,
+        own_keys: Option<Arc<RwLock<JwkSet>>>,
+        revocations: RevocationList,
+    ) -> Self {
         let mut issuers = vec![IssuerConfig {
             name: "reelstack".to_owned(),
             issuer: settings.auth_issuer.clone(),
@@ -184,7 +193,12 @@ impl TokenVerifier {
                 .clerk_jwks_url
                 .clone()
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| format!("{}/.well-known/jwks.json", clerk_issuer.trim_end_matches('/')));
+                .unwrap_or_else(|| {
+                    format!(
+                        "{}/.well-known/jwks.json",
+                        clerk_issuer.trim_end_matches('/')
+                    )
+                });
             issuers.push(IssuerConfig {
                 name: "clerk".to_owned(),
                 issuer: clerk_issuer.clone(),
@@ -252,7 +266,8 @@ impl TokenVerifier {
             Some(aud) => validation.set_audience(&[aud]),
             None => validation.validate_aud = false,
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(map_jwt_error)?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(map_jwt_error)?;
         let claims = data.claims;
 
         if let (Some(parties), Some(azp)) = (&config.authorized_parties, &claims.azp) {
@@ -308,14 +323,19 @@ impl TokenVerifier {
             let Some(id) = jwk.common.key_id.clone() else {
                 continue;
             };
-            if matches!(jwk.common.public_key_use, Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)) {
+            if matches!(
+                jwk.common.public_key_use,
+                Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+            ) {
                 continue;
             }
             match DecodingKey::from_jwk(jwk) {
                 Ok(key) => {
                     keys.insert(id, key);
                 }
-                Err(e) => tracing::warn!(issuer = %issuer.config.name, kid = %id, error = %e, "unusable JWK skipped"),
+                Err(e) => {
+                    tracing::warn!(issuer = %issuer.config.name, kid = %id, error = %e, "unusable JWK skipped")
+                }
             }
         }
         let found = keys.get(kid).cloned();
@@ -327,7 +347,10 @@ impl TokenVerifier {
 
     async fn fetch(&self, source: &JwksSource) -> Result<JwkSet, TokenError> {
         match source {
-            JwksSource::Shared(set) => set.read().map(|s| s.clone()).map_err(|_| TokenError::KeysUnavailable),
+            JwksSource::Shared(set) => set
+                .read()
+                .map(|s| s.clone())
+                .map_err(|_| TokenError::KeysUnavailable),
             JwksSource::Http(url) => {
                 let response = self.http.get(url).send().await.map_err(|e| {
                     tracing::warn!(%url, error = %e, "JWKS fetch failed");
@@ -352,7 +375,9 @@ fn cached_key(issuer: &IssuerState, kid: &str) -> Option<DecodingKey> {
 
 fn peek_issuer(token: &str) -> Result<String, TokenError> {
     let payload = token.split('.').nth(1).ok_or(TokenError::Malformed)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| TokenError::Malformed)?;
     let peek: PeekClaims = serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)?;
     peek.iss.ok_or(TokenError::InvalidClaims)
 }

@@ -1,0 +1,12 @@
+//! Validated input types: each has a `parse` constructor that says what is wrong
+//! in words a client can show.
+
+pub mod email;
+mod name;
+mod password;
+mod url;
+
+pub use email::Email;
+pub use name::DisplayName;
+pub use password::NewPassword;
+pub use url::ImageUrl;

@@ -1,0 +1,326 @@
+//! Email verification by 6-digit code and password reset by emailed token.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{Duration, Utc};
+use common::ratelimit::Limit;
+use common::tokens::AuthUser;
+use common::{ApiError, FieldErrors};
+use diesel::Connection;
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::account::user_id_of;
+use super::dto::{Accepted, ErrorEnvelope, UserDto};
+use super::me::load_user;
+use super::required;
+use crate::db;
+use crate::domain::email::redact;
+use crate::domain::{Email, NewPassword};
+use crate::state::AppState;
+use crate::tokens;
+
+const CODE_TTL_MINUTES: i64 = 10;
+const CODE_MAX_ATTEMPTS: i32 = 5;
+const RESET_TTL_MINUTES: i64 = 30;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VerifyEmailRequest {
+    /// The 6-digit code from the mail.
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetRequest {
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetPasswordRequest {
+    pub token: Option<String>,
+    pub new_password: Option<String>,
+}
+
+/// Codes are hashed with the user id, so equal codes of two users differ.
+fn code_hash(user_id: Uuid, code: &str) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(user_id.as_bytes());
+    hasher.update(code.as_bytes());
+    hasher.finalize().to_vec()
+}
+
+#[utoipa::path(post, path = "/api/auth/email/verify/request", tag = "email", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "A code was mailed; any earlier code is replaced", body = Accepted),
+        (status = 401, description = "Missing or invalid token", body = ErrorEnvelope),
+        (status = 409, description = "EMAIL_ALREADY_VERIFIED", body = ErrorEnvelope),
+        (status = 429, description = "Too many codes requested", body = ErrorEnvelope),
+    ))]
+pub async fn request_verification(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id_of(&user)?;
+    let account = load_user(&state, id).await?;
+    if account.email_verified {
+        return Err(ApiError::coded(
+            StatusCode::CONFLICT,
+            "EMAIL_ALREADY_VERIFIED",
+            "The email is already verified",
+        ));
+    }
+    state
+        .limiter
+        .check(
+            &Limit::per_hour("otp", state.settings.auth_rl_otp_per_account_per_hour),
+            &id.to_string(),
+        )
+        .await?;
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
+    let hash = code_hash(id, &code);
+    let expires = Utc::now() + Duration::minutes(CODE_TTL_MINUTES);
+    state
+        .db
+        .run(move |conn| db::codes::put_verification(conn, id, hash, expires))
+        .await?;
+    let body = format!(
+        "Hello {},\n\nYour Reelstack verification code is {code}\n\nIt is valid for {CODE_TTL_MINUTES} minutes. If you did not ask for it, ignore this mail.\n",
+        account.name
+    );
+    state
+        .mailer
+        .send(&account.email, "Your Reelstack verification code", body)
+        .await?;
+    tracing::info!(user.id = %id, "verification code sent");
+    Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
+}
+
+enum CodeCheck {
+    Verified(crate::db::models::User),
+    Wrong { remaining: i32 },
+    Exhausted,
+    Missing,
+}
+
+#[utoipa::path(post, path = "/api/auth/email/verify", tag = "email", security(("bearer" = [])), request_body = VerifyEmailRequest,
+    responses(
+        (status = 200, description = "Email verified", body = UserDto),
+        (status = 400, description = "INVALID_CODE (details.attemptsRemaining), CODE_EXPIRED or TOO_MANY_ATTEMPTS", body = ErrorEnvelope),
+        (status = 401, description = "Missing or invalid token", body = ErrorEnvelope),
+        (status = 422, description = "The code is not 6 digits", body = ErrorEnvelope),
+    ))]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<VerifyEmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id_of(&user)?;
+    let mut errors = FieldErrors::new();
+    let code = required(&mut errors, "code", body.code.as_deref(), |c| {
+        let c = c.trim();
+        if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(c.to_owned())
+        } else {
+            Err("must be 6 digits")
+        }
+    });
+    errors.into_result()?;
+    let Some(code) = code else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let presented = code_hash(id, &code);
+    let outcome = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let Some(pending) = db::codes::pending_verification(conn, id)? else {
+                    return Ok(CodeCheck::Missing);
+                };
+                if pending.expires_at <= Utc::now() {
+                    db::codes::delete_verification(conn, id)?;
+                    return Ok(CodeCheck::Missing);
+                }
+                if pending.attempts >= CODE_MAX_ATTEMPTS {
+                    db::codes::delete_verification(conn, id)?;
+                    return Ok(CodeCheck::Exhausted);
+                }
+                if pending.code_hash == presented {
+                    db::codes::delete_verification(conn, id)?;
+                    return Ok(CodeCheck::Verified(db::users::mark_email_verified(
+                        conn, id,
+                    )?));
+                }
+                let attempts = db::codes::count_attempt(conn, id)?;
+                if attempts >= CODE_MAX_ATTEMPTS {
+                    db::codes::delete_verification(conn, id)?;
+                    return Ok(CodeCheck::Exhausted);
+                }
+                Ok(CodeCheck::Wrong {
+                    remaining: CODE_MAX_ATTEMPTS - attempts,
+                })
+            })
+        })
+        .await?;
+    match outcome {
+        CodeCheck::Verified(user) => Ok(HttpResponse::Ok().json(UserDto::from(user))),
+        CodeCheck::Wrong { remaining } => Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CODE",
+            "The code is incorrect",
+        )
+        .with_details(json!({ "attemptsRemaining": remaining }))),
+        CodeCheck::Exhausted => Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            "TOO_MANY_ATTEMPTS",
+            "Too many wrong codes; request a new one",
+        )),
+        CodeCheck::Missing => Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            "CODE_EXPIRED",
+            "No valid code is pending; request a new one",
+        )),
+    }
+}
+
+#[utoipa::path(post, path = "/api/auth/password/reset/request", tag = "password-reset", request_body = ResetRequest,
+    responses(
+        (status = 202, description = "Accepted whether or not the account exists; a token is mailed when it does", body = Accepted),
+        (status = 422, description = "Not an email address", body = ErrorEnvelope),
+        (status = 429, description = "Too many requests from this address", body = ErrorEnvelope),
+    ))]
+pub async fn request_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<ResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = state.client_ip(&req);
+    state
+        .limiter
+        .check(
+            &Limit::per_hour("reset_ip", state.settings.auth_rl_reset_per_ip_per_hour),
+            &ip,
+        )
+        .await?;
+    let mut errors = FieldErrors::new();
+    let email = required(&mut errors, "email", body.email.as_deref(), Email::parse);
+    errors.into_result()?;
+    let Some(email) = email else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let accepted = HttpResponse::Accepted().json(Accepted { status: "accepted" });
+    // Past the per-account limit the answer stays 202 (no enumeration); no mail goes out.
+    let per_account = Limit::per_hour(
+        "reset_account",
+        state.settings.auth_rl_reset_per_account_per_hour,
+    );
+    if state
+        .limiter
+        .check(&per_account, email.as_str())
+        .await
+        .is_err()
+    {
+        tracing::info!(user.email = %redact(email.as_str()), "reset request over the per-account limit");
+        return Ok(accepted);
+    }
+    let lookup = email.into_inner();
+    let Some(user) = state
+        .db
+        .run(move |conn| db::users::find_by_email(conn, &lookup))
+        .await?
+    else {
+        return Ok(accepted);
+    };
+    if user.disabled {
+        return Ok(accepted);
+    }
+    // Mail in the background so the answer takes as long for unknown accounts.
+    let state = state.into_inner();
+    tokio::spawn(async move {
+        let (token, hash) = tokens::new_opaque_token();
+        let (id, expires) = (user.id, Utc::now() + Duration::minutes(RESET_TTL_MINUTES));
+        if let Err(e) = state
+            .db
+            .run(move |conn| db::codes::insert_reset(conn, id, hash, expires))
+            .await
+        {
+            tracing::error!(error = %e, "reset token not stored");
+            return;
+        }
+        let body = format!(
+            "Hello {},\n\nUse this token to reset your Reelstack password:\n\n{token}\n\nIt is valid for {RESET_TTL_MINUTES} minutes and can be used once. If you did not ask for it, ignore this mail.\n",
+            user.name
+        );
+        if let Err(e) = state
+            .mailer
+            .send(&user.email, "Reset your Reelstack password", body)
+            .await
+        {
+            tracing::error!(error = %e, "reset mail not sent");
+        }
+    });
+    Ok(accepted)
+}
+
+#[utoipa::path(post, path = "/api/auth/password/reset", tag = "password-reset", request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "Password replaced; every session of the account is revoked"),
+        (status = 400, description = "INVALID_RESET_TOKEN: unknown, used or expired", body = ErrorEnvelope),
+        (status = 422, description = "Missing token or invalid newPassword", body = ErrorEnvelope),
+    ))]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    body: web::Json<ResetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = FieldErrors::new();
+    let token = required(&mut errors, "token", body.token.as_deref(), |t| {
+        if t.is_empty() || t.len() > 256 {
+            Err("is not a reset token")
+        } else {
+            Ok(t.to_owned())
+        }
+    });
+    let new_password = required(
+        &mut errors,
+        "newPassword",
+        body.new_password.as_deref(),
+        |p| NewPassword::parse(p, &[]),
+    );
+    errors.into_result()?;
+    let (Some(token), Some(new_password)) = (token, new_password) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let hash = state.passwords.hash(new_password.into_secret()).await?;
+    let token_hash = tokens::hash_token(&token);
+    let revoked = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let Some(reset) = db::codes::consume_reset(conn, &token_hash)? else {
+                    return Ok(None);
+                };
+                db::users::set_password_hash(conn, reset.user_id, &hash)?;
+                db::codes::retire_resets(conn, reset.user_id)?;
+                Ok(Some(db::sessions::revoke_all(
+                    conn,
+                    reset.user_id,
+                    None,
+                    "password_reset",
+                )?))
+            })
+        })
+        .await?
+        .ok_or_else(|| {
+            ApiError::coded(
+                StatusCode::BAD_REQUEST,
+                "INVALID_RESET_TOKEN",
+                "The reset token is invalid, used or expired",
+            )
+        })?;
+    state.publish_revocations(&revoked).await;
+    Ok(HttpResponse::NoContent().finish())
+}
