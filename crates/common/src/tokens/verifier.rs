@@ -107,6 +107,7 @@ impl From<TokenError> for ApiError {
 struct IssuerState {
     config: IssuerConfig,
     keys: RwLock<HashMap<String, DecodingKey>>,
+    /// When a refetch for an unknown `kid` last happened; also serializes fetches.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
     fetches: AtomicU64,
 }
@@ -308,15 +309,26 @@ impl TokenVerifier {
         }
         // One refetch at a time per issuer, and not more often than `min_refetch`,
         // so a flood of tokens with made-up `kid`s cannot hammer the issuer.
+        // The first load is free; refetches for an unknown `kid` are limited.
         let mut last = issuer.last_fetch.lock().await;
         if let Some(key) = cached_key(issuer, kid) {
             return Ok(key);
         }
+        // A failed fetch also waits, so an issuer that is down is not hit per request.
+        let loaded = issuer.fetches.load(Ordering::SeqCst) > 0;
         if last.is_some_and(|at| at.elapsed() < self.min_refetch) {
-            return Err(TokenError::UnknownKey);
+            return Err(if loaded { TokenError::UnknownKey } else { TokenError::KeysUnavailable });
         }
-        *last = Some(Instant::now());
-        let set = self.fetch(&issuer.config.jwks).await?;
+        if loaded {
+            *last = Some(Instant::now());
+        }
+        let set = match self.fetch(&issuer.config.jwks).await {
+            Ok(set) => set,
+            Err(e) => {
+                *last = Some(Instant::now());
+                return Err(e);
+            }
+        };
         issuer.fetches.fetch_add(1, Ordering::SeqCst);
         let mut keys = HashMap::new();
         for jwk in &set.keys {
