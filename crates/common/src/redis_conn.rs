@@ -13,13 +13,20 @@ pub struct RedisHandle {
 }
 
 impl RedisHandle {
+    /// Connects within 5 s or fails: a replica that cannot see Redis at start
+    /// should crash-loop visibly rather than hang. Later losses are retried.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_secs(2))
             .set_response_timeout(Duration::from_millis(500))
             .set_number_of_retries(2);
-        let conn = client.get_connection_manager_with_config(config).await?;
+        let conn = tokio::time::timeout(
+            Duration::from_secs(5),
+            client.get_connection_manager_with_config(config),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("Redis did not answer within 5 s"))??;
         Ok(Self { client, conn })
     }
 

@@ -171,15 +171,20 @@ async fn request_middleware(
     if crate::telemetry::otel_enabled() {
         link_remote_parent(&span, req.headers());
     }
-    let http_request = req.request().clone();
     let ctx = RequestContext {
         request_id: request_id.clone(),
         trace: trace.clone(),
     };
     context::scope(ctx, async move {
+        // The request cannot be kept aside (routing needs sole ownership), so an
+        // error from an inner middleware goes up as it is; actix renders it with
+        // its `ResponseError`, which for ours is the envelope.
         let response = match next.call(req).instrument(span.clone()).await {
             Ok(res) => res.map_into_boxed_body(),
-            Err(err) => ServiceResponse::new(http_request, err.error_response()),
+            Err(err) => {
+                tracing::warn!(parent: &span, error = %err, "request failed in middleware");
+                return Err(err);
+            }
         };
         let mut response = ensure_envelope(response).await;
         let status = response.status();

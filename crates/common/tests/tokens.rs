@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code fails loudly")]
+
 //! The token matrix: every way a token can be wrong, against a real JWKS server.
 
 use std::time::Duration;
@@ -50,7 +52,12 @@ async fn fixture() -> Fixture {
         Duration::from_secs(60),
         revocations.clone(),
     );
-    Fixture { issuer, clerk, verifier, revocations }
+    Fixture {
+        issuer,
+        clerk,
+        verifier,
+        revocations,
+    }
 }
 
 fn claims() -> Value {
@@ -68,11 +75,18 @@ fn with(mut c: Value, key: &str, value: Value) -> Value {
 #[tokio::test]
 async fn a_valid_token_gives_the_caller() {
     let f = fixture().await;
-    let user = f.verifier.verify(&f.issuer.mint(&with(claims(), "role", json!("admin")))).await.unwrap();
+    let user = f
+        .verifier
+        .verify(&f.issuer.mint(&with(claims(), "role", json!("admin"))))
+        .await
+        .unwrap();
     assert_eq!(user.subject, "0190a1b2-0000-7000-8000-000000000001");
     assert_eq!(user.issuer, "reelstack");
     assert_eq!(user.role, Role::Admin);
-    assert_eq!(user.session_id.as_deref(), Some("0190a1b2-0000-7000-8000-0000000000aa"));
+    assert_eq!(
+        user.session_id.as_deref(),
+        Some("0190a1b2-0000-7000-8000-0000000000aa")
+    );
     // The key set was fetched once and is now cached.
     f.verifier.verify(&f.issuer.mint(&claims())).await.unwrap();
     assert_eq!(f.issuer.fetches(), 1);
@@ -94,27 +108,42 @@ async fn tokens_not_yet_valid_are_refused() {
     let f = fixture().await;
     let now = chrono::Utc::now().timestamp();
     let token = f.issuer.mint(&with(claims(), "nbf", json!(now + 300)));
-    assert_eq!(f.verifier.verify(&token).await, Err(TokenError::NotYetValid));
+    assert_eq!(
+        f.verifier.verify(&token).await,
+        Err(TokenError::NotYetValid)
+    );
 }
 
 #[tokio::test]
 async fn wrong_issuer_is_refused() {
     let f = fixture().await;
-    let token = f.issuer.mint(&with(claims(), "iss", json!("https://evil.example")));
-    assert_eq!(f.verifier.verify(&token).await, Err(TokenError::UntrustedIssuer));
+    let token = f
+        .issuer
+        .mint(&with(claims(), "iss", json!("https://evil.example")));
+    assert_eq!(
+        f.verifier.verify(&token).await,
+        Err(TokenError::UntrustedIssuer)
+    );
 }
 
 #[tokio::test]
 async fn wrong_audience_is_refused() {
     let f = fixture().await;
     let token = f.issuer.mint(&with(claims(), "aud", json!("another-api")));
-    assert_eq!(f.verifier.verify(&token).await, Err(TokenError::InvalidClaims));
+    assert_eq!(
+        f.verifier.verify(&token).await,
+        Err(TokenError::InvalidClaims)
+    );
 }
 
 #[tokio::test]
 async fn alg_none_is_refused() {
     let f = fixture().await;
-    let token = raw_token(&json!({"alg": "none", "typ": "at+jwt", "kid": "test-key-1"}), &claims(), b"");
+    let token = raw_token(
+        &json!({"alg": "none", "typ": "at+jwt", "kid": "test-key-1"}),
+        &claims(),
+        b"",
+    );
     assert_eq!(f.verifier.verify(&token).await, Err(TokenError::Malformed));
 }
 
@@ -122,9 +151,15 @@ async fn alg_none_is_refused() {
 async fn hs256_keyed_with_the_public_key_is_refused() {
     let f = fixture().await;
     let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": "test-key-1"});
-    for key in [f.issuer.key.public_bytes(), f.issuer.key.x.as_bytes().to_vec()] {
+    for key in [
+        f.issuer.key.public_bytes(),
+        f.issuer.key.x.as_bytes().to_vec(),
+    ] {
         let token = hs256_token(&header, &claims(), &key);
-        assert_eq!(f.verifier.verify(&token).await, Err(TokenError::AlgorithmNotAllowed));
+        assert_eq!(
+            f.verifier.verify(&token).await,
+            Err(TokenError::AlgorithmNotAllowed)
+        );
     }
 }
 
@@ -140,8 +175,14 @@ async fn an_unknown_kid_triggers_exactly_one_refetch() {
     // A key that is published nowhere does not make the verifier hammer the issuer.
     let stranger = testkit::issuer::TestKey::generate("never-published");
     let forged = f.issuer.mint_with(&stranger, Some("at+jwt"), &claims());
-    assert_eq!(f.verifier.verify(&forged).await, Err(TokenError::UnknownKey));
-    assert_eq!(f.verifier.verify(&forged).await, Err(TokenError::UnknownKey));
+    assert_eq!(
+        f.verifier.verify(&forged).await,
+        Err(TokenError::UnknownKey)
+    );
+    assert_eq!(
+        f.verifier.verify(&forged).await,
+        Err(TokenError::UnknownKey)
+    );
     assert_eq!(f.issuer.fetches(), 2);
 }
 
@@ -155,7 +196,10 @@ async fn a_flipped_signature_bit_is_refused() {
     let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap();
     bytes[10] ^= 0x01;
     let tampered = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(bytes));
-    assert_eq!(f.verifier.verify(&tampered).await, Err(TokenError::InvalidSignature));
+    assert_eq!(
+        f.verifier.verify(&tampered).await,
+        Err(TokenError::InvalidSignature)
+    );
 }
 
 #[tokio::test]
@@ -167,7 +211,10 @@ async fn a_tampered_payload_is_refused() {
     let parts: Vec<&str> = token.split('.').collect();
     let elevated = URL_SAFE_NO_PAD.encode(with(claims(), "role", json!("admin")).to_string());
     let tampered = format!("{}.{}.{}", parts[0], elevated, parts[2]);
-    assert_eq!(f.verifier.verify(&tampered).await, Err(TokenError::InvalidSignature));
+    assert_eq!(
+        f.verifier.verify(&tampered).await,
+        Err(TokenError::InvalidSignature)
+    );
 }
 
 #[tokio::test]
@@ -175,9 +222,15 @@ async fn wrong_typ_is_refused() {
     let f = fixture().await;
     for typ in [Some("JWT"), None, Some("id+jwt")] {
         let token = f.issuer.mint_with(&f.issuer.key, typ, &claims());
-        assert_eq!(f.verifier.verify(&token).await, Err(TokenError::WrongType), "{typ:?}");
+        assert_eq!(
+            f.verifier.verify(&token).await,
+            Err(TokenError::WrongType),
+            "{typ:?}"
+        );
     }
-    let token = f.issuer.mint_with(&f.issuer.key, Some("application/at+jwt"), &claims());
+    let token = f
+        .issuer
+        .mint_with(&f.issuer.key, Some("application/at+jwt"), &claims());
     assert!(f.verifier.verify(&token).await.is_ok());
 }
 
@@ -185,17 +238,36 @@ async fn wrong_typ_is_refused() {
 async fn clerk_tokens_need_an_authorized_azp_and_never_carry_roles() {
     let f = fixture().await;
     let base = with(
-        with(TestIssuer::claims(CLERK_ISS, "unused", "user_2abc"), "sid", json!("sess_1")),
+        with(
+            TestIssuer::claims(CLERK_ISS, "unused", "user_2abc"),
+            "sid",
+            json!("sess_1"),
+        ),
         "role",
         json!("admin"),
     );
-    let ok = f.clerk.mint_with(&f.clerk.key, Some("JWT"), &with(base.clone(), "azp", json!("https://app.example.test")));
+    let ok = f.clerk.mint_with(
+        &f.clerk.key,
+        Some("JWT"),
+        &with(base.clone(), "azp", json!("https://app.example.test")),
+    );
     let user = f.verifier.verify(&ok).await.unwrap();
     assert_eq!(user.issuer, "clerk");
     assert_eq!(user.subject, "user_2abc");
-    assert_eq!(user.role, Role::User, "an external issuer cannot grant roles");
-    let bad = f.clerk.mint_with(&f.clerk.key, Some("JWT"), &with(base, "azp", json!("https://evil.example")));
-    assert_eq!(f.verifier.verify(&bad).await, Err(TokenError::UnauthorizedParty));
+    assert_eq!(
+        user.role,
+        Role::User,
+        "an external issuer cannot grant roles"
+    );
+    let bad = f.clerk.mint_with(
+        &f.clerk.key,
+        Some("JWT"),
+        &with(base, "azp", json!("https://evil.example")),
+    );
+    assert_eq!(
+        f.verifier.verify(&bad).await,
+        Err(TokenError::UnauthorizedParty)
+    );
 }
 
 #[tokio::test]
@@ -207,7 +279,10 @@ async fn a_token_signed_by_one_issuer_cannot_claim_another() {
         Some("at+jwt"),
         &claims(),
     );
-    assert_eq!(f.verifier.verify(&token).await, Err(TokenError::InvalidSignature));
+    assert_eq!(
+        f.verifier.verify(&token).await,
+        Err(TokenError::InvalidSignature)
+    );
 }
 
 #[tokio::test]
@@ -215,7 +290,10 @@ async fn a_revoked_session_is_refused() {
     let f = fixture().await;
     let token = f.issuer.mint(&claims());
     f.verifier.verify(&token).await.unwrap();
-    f.revocations.insert("0190a1b2-0000-7000-8000-0000000000aa", chrono::Utc::now().timestamp() + 60);
+    f.revocations.insert(
+        "0190a1b2-0000-7000-8000-0000000000aa",
+        chrono::Utc::now().timestamp() + 60,
+    );
     assert_eq!(f.verifier.verify(&token).await, Err(TokenError::Revoked));
 }
 
@@ -232,7 +310,9 @@ async fn garbage_is_malformed() {
 #[tokio::test]
 async fn revocations_fan_out_through_redis() {
     use common::redis_conn::RedisHandle;
-    let redis = RedisHandle::connect(&testkit::redis_url()).await.expect("Redis of the local stack");
+    let redis = RedisHandle::connect(&testkit::redis_url())
+        .await
+        .expect("Redis of the local stack");
     let listener_list = RevocationList::new();
     let _task = listener_list.spawn_listener(redis.clone());
     // Give the listener time to subscribe before publishing.
@@ -241,7 +321,10 @@ async fn revocations_fan_out_through_redis() {
     let publisher = RevocationList::new();
     let until = chrono::Utc::now().timestamp() + 60;
     let started = std::time::Instant::now();
-    publisher.publish(Some(&redis), std::slice::from_ref(&sid), until).await.unwrap();
+    publisher
+        .publish(Some(&redis), std::slice::from_ref(&sid), until)
+        .await
+        .unwrap();
     while !listener_list.contains(&sid) && started.elapsed() < Duration::from_secs(1) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -253,5 +336,8 @@ async fn revocations_fan_out_through_redis() {
     while !late.contains(&sid) && started.elapsed() < Duration::from_secs(2) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(late.contains(&sid), "a late process must load earlier revocations");
+    assert!(
+        late.contains(&sid),
+        "a late process must load earlier revocations"
+    );
 }

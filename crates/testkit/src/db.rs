@@ -40,11 +40,16 @@ impl TestDb {
     /// Clones a fresh database from `tpl_<service>_<hash of migrations_dir>`,
     /// creating and migrating the template the first time (under an advisory
     /// lock, so parallel tests and test binaries agree).
-    pub fn create(service: &str, migrations: EmbeddedMigrations, migrations_dir: &Path) -> anyhow::Result<Self> {
+    pub fn create(
+        service: &str,
+        migrations: EmbeddedMigrations,
+        migrations_dir: &Path,
+    ) -> anyhow::Result<Self> {
         let admin = admin_url();
         let template = format!("tpl_{service}_{}", hash_dir(migrations_dir)?);
         let name = format!("test_{service}_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = PgConnection::establish(&admin).with_context(|| "cannot reach the test PostgreSQL (is `make infra` running?)")?;
+        let mut conn = PgConnection::establish(&admin)
+            .with_context(|| "cannot reach the test PostgreSQL (is `make infra` running?)")?;
         diesel::sql_query("SELECT pg_advisory_lock(727274)").execute(&mut conn)?;
         let result = (|| -> anyhow::Result<()> {
             let exists = diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
@@ -56,7 +61,10 @@ impl TestDb {
                 tpl.run_pending_migrations(migrations)
                     .map_err(|e| anyhow::anyhow!("migrating the template failed: {e}"))?;
             }
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")).execute(&mut conn)?;
+            diesel::sql_query(format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+            ))
+            .execute(&mut conn)?;
             Ok(())
         })();
         diesel::sql_query("SELECT pg_advisory_unlock(727274)").execute(&mut conn)?;
@@ -72,7 +80,11 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&self.admin) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut conn);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
         }
     }
 }

@@ -22,7 +22,10 @@ pub struct TestKey {
 impl TestKey {
     pub fn generate(kid: &str) -> Self {
         let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("key generation").as_ref().to_vec();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
+            .expect("key generation")
+            .as_ref()
+            .to_vec();
         let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).expect("generated key");
         Self {
             kid: kid.to_owned(),
@@ -33,7 +36,10 @@ impl TestKey {
 
     /// The same key material under another `kid`.
     pub fn renamed(&self, kid: &str) -> Self {
-        Self { kid: kid.to_owned(), ..self.clone() }
+        Self {
+            kid: kid.to_owned(),
+            ..self.clone()
+        }
     }
 
     pub fn public_bytes(&self) -> Vec<u8> {
@@ -71,7 +77,8 @@ impl TestIssuer {
                     let (p, f) = (p.clone(), f.clone());
                     async move {
                         f.fetch_add(1, Ordering::SeqCst);
-                        let keys: Vec<Value> = p.lock().expect("lock").iter().map(TestKey::jwk).collect();
+                        let keys: Vec<Value> =
+                            p.lock().expect("lock").iter().map(TestKey::jwk).collect();
                         HttpResponse::Ok().json(json!({ "keys": keys }))
                     }
                 }),
@@ -142,6 +149,9 @@ pub fn hs256_token(header: &Value, claims: &Value, key: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), signing_input.as_bytes());
+    let tag = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
+        signing_input.as_bytes(),
+    );
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }

@@ -52,5 +52,7 @@ pub fn find_code(mail: &str, len: usize) -> Option<String> {
 /// The line after the one containing `marker`, trimmed (reset tokens).
 pub fn line_after(mail: &str, marker: &str) -> Option<String> {
     let mut lines = mail.lines().skip_while(|l| !l.contains(marker)).skip(1);
-    lines.find(|l| !l.trim().is_empty()).map(|l| l.trim().to_owned())
+    lines
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_owned())
 }

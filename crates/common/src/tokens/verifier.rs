@@ -317,7 +317,11 @@ impl TokenVerifier {
         // A failed fetch also waits, so an issuer that is down is not hit per request.
         let loaded = issuer.fetches.load(Ordering::SeqCst) > 0;
         if last.is_some_and(|at| at.elapsed() < self.min_refetch) {
-            return Err(if loaded { TokenError::UnknownKey } else { TokenError::KeysUnavailable });
+            return Err(if loaded {
+                TokenError::UnknownKey
+            } else {
+                TokenError::KeysUnavailable
+            });
         }
         if loaded {
             *last = Some(Instant::now());

@@ -89,7 +89,7 @@ pub async fn request_verification(
         .run(move |conn| db::codes::put_verification(conn, id, hash, expires))
         .await?;
     let body = format!(
-        "Hello {},\n\nYour Reelstack verification code is {code}\n\nIt is valid for {CODE_TTL_MINUTES} minutes. If you did not ask for it, ignore this mail.\n",
+        "Hello {},\n\nYour Reelstack verification code is {code}\n\nIt is valid for {CODE_TTL_MINUTES} minutes.\nIf you did not ask for it, ignore this mail.\n",
         account.name
     );
     state
@@ -252,7 +252,7 @@ pub async fn request_reset(
             return;
         }
         let body = format!(
-            "Hello {},\n\nUse this token to reset your Reelstack password:\n\n{token}\n\nIt is valid for {RESET_TTL_MINUTES} minutes and can be used once. If you did not ask for it, ignore this mail.\n",
+            "Hello {},\n\nUse this token to reset your Reelstack password:\n\n{token}\n\nIt is valid for {RESET_TTL_MINUTES} minutes and can be used once.\nIf you did not ask for it, ignore this mail.\n",
             user.name
         );
         if let Err(e) = state

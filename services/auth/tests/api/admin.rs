@@ -1,0 +1,207 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn admin_routes_are_for_admins_only() {
+    let app = spawn_app().await;
+    let user = app.account().await;
+    let resp = app.get("/api/auth/admin/users", Some(&user.access)).await;
+    assert_error(resp, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+    let resp = app
+        .send(
+            Method::PATCH,
+            &format!("/api/auth/admin/users/{}", user.id),
+            Some(&user.access),
+            Some(&json!({"role": "admin"})),
+        )
+        .await;
+    assert_error(resp, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+    let resp = app.get("/api/auth/admin/users", None).await;
+    assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    // A forged token claiming the admin role gets nowhere.
+    let resp = app
+        .get("/api/auth/admin/users", Some(&forged_token(&user.id)))
+        .await;
+    assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+}
+
+#[tokio::test]
+async fn admins_list_and_search_users_with_pages() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for i in 0..3 {
+        app.account_with_email(&format!(
+            "findme-{i}-{}@example.com",
+            uuid::Uuid::now_v7().simple()
+        ))
+        .await;
+    }
+    let resp = app
+        .get("/api/auth/admin/users?page=1&limit=2", Some(&admin.access))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["meta"],
+        json!({"page": 1, "limit": 2, "total": 4, "totalPages": 2})
+    );
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+    assert!(body["items"][0].get("disabled").is_some());
+    let body: Value = app
+        .get("/api/auth/admin/users?q=FINDME", Some(&admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["meta"]["total"], 3);
+    let body: Value = app
+        .get("/api/auth/admin/users?q=%25", Some(&admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["meta"]["total"], 0, "wildcards in q are literal");
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "page=0",
+        &format!("q={}", "x".repeat(101)),
+    ] {
+        let resp = app
+            .get(&format!("/api/auth/admin/users?{bad}"), Some(&admin.access))
+            .await;
+        assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+    }
+    let resp = app
+        .get("/api/auth/admin/users?page=abc", Some(&admin.access))
+        .await;
+    assert_error(resp, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
+}
+
+#[tokio::test]
+async fn admins_change_roles_and_disable_accounts() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let user = app.account().await;
+    let path = format!("/api/auth/admin/users/{}", user.id);
+    let resp = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&admin.access),
+            Some(&json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["role"], "admin");
+    let resp = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&admin.access),
+            Some(&json!({"disabled": true})),
+        )
+        .await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["disabled"], true);
+    // Disabling revoked the user's sessions at once.
+    let err = assert_error(
+        app.me(&user.access).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+    )
+    .await;
+    assert_eq!(err["error"]["details"]["reason"], "session_revoked");
+    assert_eq!(
+        app.refresh(&user.refresh).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_error(
+        app.login(&user.email, PASSWORD).await,
+        StatusCode::FORBIDDEN,
+        "ACCOUNT_DISABLED",
+    )
+    .await;
+    let resp = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&admin.access),
+            Some(&json!({"disabled": false})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&user.email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn admin_update_errors() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let resp = app
+        .send(
+            Method::PATCH,
+            &format!("/api/auth/admin/users/{}", uuid::Uuid::now_v7()),
+            Some(&admin.access),
+            Some(&json!({"role": "user"})),
+        )
+        .await;
+    assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    let user = app.account().await;
+    let path = format!("/api/auth/admin/users/{}", user.id);
+    let resp = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&admin.access),
+            Some(&json!({"role": "root"})),
+        )
+        .await;
+    let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+    assert_eq!(error_fields(&err), vec!["role"]);
+    let resp = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&admin.access),
+            Some(&json!({"disabled": "yes"})),
+        )
+        .await;
+    assert_error(resp, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
+    let own = format!("/api/auth/admin/users/{}", admin.id);
+    let resp = app
+        .send(
+            Method::PATCH,
+            &own,
+            Some(&admin.access),
+            Some(&json!({"disabled": true})),
+        )
+        .await;
+    assert_error(resp, StatusCode::CONFLICT, "CANNOT_CHANGE_SELF").await;
+}
+
+#[tokio::test]
+async fn bootstrap_admin_emails_get_the_role_on_signup_and_at_start() {
+    let early = unique_email();
+    let later = unique_email();
+    let admins = format!("{early},{}", later.to_uppercase());
+    let app = spawn_app_with(&[("AUTH_BOOTSTRAP_ADMIN_EMAILS", &admins)]).await;
+    let resp = app.signup("Boss", &early, PASSWORD).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+    // An account created before its email was listed is promoted at the next start.
+    let plain = spawn_app_on(&app.db_url, &[]).await;
+    let resp = plain.signup("Later", &later, PASSWORD).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "user");
+    let restarted = spawn_app_on(&app.db_url, &[("AUTH_BOOTSTRAP_ADMIN_EMAILS", &admins)]).await;
+    let resp = restarted.login(&later, PASSWORD).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+}
