@@ -1,6 +1,7 @@
 //! Settings shared by every service, and the loader: defaults in code, then an
-//! optional file (`CONFIG_FILE`), then environment variables. `X_FILE` variables
-//! are read as the value of `X`, so Kubernetes secret mounts work unchanged.
+//! optional file (`CONFIG_FILE`), then environment variables. For credentials
+//! (names ending in `_URL`, `_SECRET`, `_KEY`, `_PASSWORD`, `_TOKEN`, `_CLIENTS`),
+//! `X_FILE` is read as the value of `X`, so Kubernetes secret mounts work unchanged.
 
 use std::time::Duration;
 
@@ -152,6 +153,14 @@ fn default_jwks_refetch() -> u64 {
     10
 }
 
+/// Settings whose value may come from a mounted file through `X_FILE`: the ones
+/// that hold credentials. Other `*_FILE` variables of the environment are ignored.
+pub const SECRET_SUFFIXES: &[&str] = &["_url", "_secret", "_key", "_password", "_token", "_clients"];
+
+fn is_secret_name(base: &str) -> bool {
+    SECRET_SUFFIXES.iter().any(|suffix| base.ends_with(suffix))
+}
+
 /// Loads settings of type `T` from `defaults` (key, value pairs), an optional
 /// `CONFIG_FILE`, then the process environment.
 pub fn load<T: DeserializeOwned>(defaults: &[(&str, &str)]) -> anyhow::Result<T> {
@@ -183,8 +192,8 @@ pub fn load_from<T: DeserializeOwned>(
             continue;
         }
         let lower = key.to_ascii_lowercase();
-        if let Some(base) = lower.strip_suffix("_file") {
-            if base != "config" && !direct.contains(base) {
+        if let Some(base) = lower.strip_suffix("_file").filter(|b| is_secret_name(b)) {
+            if !direct.contains(base) {
                 let content = std::fs::read_to_string(value)
                     .map_err(|e| anyhow::anyhow!("cannot read {key}={value}: {e}"))?;
                 builder = builder.set_override(base, content.trim_end_matches(['\n', '\r']))?;
@@ -208,6 +217,8 @@ mod tests {
     struct Sample {
         #[serde(default)]
         smtp_password: Option<SecretString>,
+        #[serde(default)]
+        tf_cli_config: Option<String>,
         limit: u32,
     }
 

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The local stack.
+#   stack.sh run     build (release), start everything, print the URLs; Ctrl-C stops all
+#   stack.sh start   start everything in the background with the binaries in $PROFILE
+#   stack.sh stop    stop what start/run left running (pid files, never process names)
+# Settings: PROFILE (release|debug), DATABASE_URL / REDIS_URL (use existing servers),
+# and every service setting, passed through from the environment.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PROFILE="${PROFILE:-release}"
+BIN="$ROOT/target/$PROFILE"
+SECRETS="$RUN/secrets"
+
+# Dev-only secrets, generated once per checkout under .run/ (never committed).
+dev_secret() {
+  local name="$1" file="$SECRETS/$1"
+  mkdir -p "$SECRETS"; chmod 700 "$SECRETS"
+  [ -s "$file" ] || head -c 32 /dev/urandom | base64 | tr -d '=+/\n' > "$file"
+  cat "$file"
+}
+
+service_env() {
+  local svc="$1"
+  echo "PORT=${SERVICE_PORT[$svc]}"
+  echo "DATABASE_URL=$(db_url "${SERVICE_DB[$svc]}")"
+  echo "REDIS_URL=$(redis_url)"
+  echo "APP_ENV=${APP_ENV:-local}"
+  echo "LOG_FORMAT=${LOG_FORMAT:-pretty}"
+  echo "AUTH_ISSUER=${AUTH_ISSUER:-http://127.0.0.1:$GATEWAY_PORT}"
+  echo "AUTH_JWKS_URL=${AUTH_JWKS_URL:-http://127.0.0.1:${SERVICE_PORT[auth]}/.well-known/jwks.json}"
+  echo "MAIL_DIR=${MAIL_DIR:-$RUN/mail}"
+  echo "SHUTDOWN_DELAY_SECS=${SHUTDOWN_DELAY_SECS:-0}"
+  echo "AUTH_INTERNAL_CLIENTS=${AUTH_INTERNAL_CLIENTS:-local-services:$(dev_secret internal_client)}"
+}
+
+start_services() {
+  local svc pid
+  for svc in "${SERVICES[@]}"; do
+    [ -x "$BIN/$svc" ] || die "$BIN/$svc not built (cargo build --profile $PROFILE)"
+    if pid_alive "$PIDS/$svc.pid"; then log "$svc already running"; continue; fi
+    env $(service_env "$svc") "$BIN/$svc" migrate >>"$LOGS/$svc.log" 2>&1 || die "$svc migrations failed (see $LOGS/$svc.log)"
+    # Settings given in the environment (AUTH_BOOTSTRAP_ADMIN_EMAILS, SMTP_URL, ...) pass through.
+    env $(service_env "$svc") "$BIN/$svc" serve >>"$LOGS/$svc.log" 2>&1 &
+    echo $! > "$PIDS/$svc.pid"
+  done
+  for svc in "${SERVICES[@]}"; do
+    wait_ready "http://127.0.0.1:${SERVICE_PORT[$svc]}/health/ready" "$svc"
+    log "$svc ready on 127.0.0.1:${SERVICE_PORT[$svc]}"
+  done
+}
+
+start_gateway() {
+  local nginx_bin ups="" svc
+  nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+  for svc in "${SERVICES[@]}"; do ups+="$svc=127.0.0.1:${SERVICE_PORT[$svc]} "; done
+  if pid_alive "$PIDS/nginx.pid"; then log "gateway already running"; return 0; fi
+  GATEWAY_UPSTREAMS="${GATEWAY_UPSTREAMS:-$ups}" GATEWAY_LISTEN="127.0.0.1:$GATEWAY_PORT" \
+    GATEWAY_PID_FILE="$PIDS/nginx.pid" bash "$ROOT/deploy/nginx/render.sh" "$RUN/nginx" >/dev/null
+  "$nginx_bin" -t -q -c "$RUN/nginx/nginx.conf" -p "$RUN/nginx" 2>>"$LOGS/gateway.log" || die "gateway configuration invalid (see $LOGS/gateway.log)"
+  "$nginx_bin" -c "$RUN/nginx/nginx.conf" -p "$RUN/nginx" 2>>"$LOGS/gateway.log" || die "gateway did not start (see $LOGS/gateway.log)"
+  wait_ready "http://127.0.0.1:$GATEWAY_PORT/health/live" gateway
+  log "gateway on http://127.0.0.1:$GATEWAY_PORT"
+}
+
+stop_all() {
+  local svc
+  stop_pidfile "$PIDS/nginx.pid" gateway
+  for svc in "${SERVICES[@]}"; do stop_pidfile "$PIDS/$svc.pid" "$svc"; done
+  stop_pidfile "$PIDS/redis.pid" redis
+  stop_postgres
+}
+
+start_all() {
+  ensure_packages
+  start_postgres
+  start_redis
+  create_databases
+  start_services
+  start_gateway
+}
+
+print_urls() {
+  cat <<MSG
+
+  Reelstack is running.
+    Gateway        http://127.0.0.1:$GATEWAY_PORT          (GET /health for every upstream)
+    Auth API       http://127.0.0.1:$GATEWAY_PORT/api/auth/
+    JWKS           http://127.0.0.1:$GATEWAY_PORT/.well-known/jwks.json
+    OpenAPI        http://127.0.0.1:${SERVICE_PORT[auth]}/openapi.json
+    Mail (files)   $RUN/mail/
+    Logs           $LOGS/
+  Ctrl-C stops everything.
+
+MSG
+}
+
+case "${1:-run}" in
+  run)
+    ensure_packages
+    log "building ($PROFILE)"
+    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth) || die "build failed"
+    trap 'echo; log "stopping"; stop_all; exit 0' INT TERM
+    start_all
+    print_urls
+    # Follow the service logs until Ctrl-C; stop if a service dies.
+    tail -n 0 -F "$LOGS"/auth.log &
+    tail_pid=$!
+    while true; do
+      for svc in "${SERVICES[@]}"; do
+        pid_alive "$PIDS/$svc.pid" || { kill "$tail_pid" 2>/dev/null; log "$svc exited (see $LOGS/$svc.log)"; stop_all; exit 1; }
+      done
+      sleep 2
+    done
+    ;;
+  start) start_all ;;
+  stop) stop_all ;;
+  *) die "usage: stack.sh run|start|stop" ;;
+esac

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Renders the gateway configuration.
+#   render.sh OUT_DIR
+# Environment: GATEWAY_LISTEN (127.0.0.1:8080), GATEWAY_UPSTREAMS ("auth=127.0.0.1:8081"; a
+# service may list several replicas: "auth=10.0.0.1:8081,10.0.0.2:8081"), GATEWAY_RATE_PER_SEC
+# (50), GATEWAY_RATE_BURST (100), GATEWAY_READ_TIMEOUT (30s), GATEWAY_EXTRA_CONF (a file
+# included inside the server block, used by the end-to-end tests), GATEWAY_ACCESS_LOG.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="$(mkdir -p "$1" && cd "$1" && pwd)"
+mkdir -p "$out/temp" "$out/logs" "$out/health"
+
+upstreams="" health_locations="" checks="" entries=""
+for spec in ${GATEWAY_UPSTREAMS:-auth=127.0.0.1:8081}; do
+  name="${spec%%=*}"; servers="${spec#*=}"
+  upstreams+="    upstream ${name} {\n"
+  for server in ${servers//,/ }; do upstreams+="        server ${server} max_fails=2 fail_timeout=5s;\n"; done
+  upstreams+="        keepalive 32;\n    }\n"
+  health_locations+="        location = /health/upstream/${name} {\n            internal;\n            proxy_pass http://${name}/health/ready;\n            proxy_intercept_errors off;\n            error_page 502 503 504 = @health_down;\n        }\n"
+  # Each upstream's readiness body goes into a variable; any that is not ok
+  # makes the gateway's overall status "degraded".
+  checks+="<!--# include virtual=\"/health/upstream/${name}\" set=\"up_${name}\" -->"
+  checks+="<!--# if expr='\$up_${name} != /\"status\":\"ok\"/' --><!--# set var=\"overall\" value=\"degraded\" --><!--# endif -->"
+  [ -z "$entries" ] || entries+=','
+  entries+="\"${name}\":<!--# echo var=\"up_${name}\" encoding=\"none\" default=\"null\" -->"
+done
+health_locations+="        location @health_down { return 200 '{\"status\":\"unreachable\"}'; }\n"
+printf '%s%s%s\n' '<!--# set var="overall" value="ok" -->' "$checks" \
+  "{\"service\":\"gateway\",\"upstreams\":{${entries}},\"status\":\"<!--# echo var=\"overall\" -->\"}" \
+  > "$out/health/health.json"
+
+extra=""
+[ -n "${GATEWAY_EXTRA_CONF:-}" ] && extra="        include ${GATEWAY_EXTRA_CONF};"
+
+sed \
+  -e "s|@PID_FILE@|${GATEWAY_PID_FILE:-$out/nginx.pid}|" \
+  -e "s|@LOG_DIR@|$out/logs|" \
+  -e "s|@ACCESS_LOG@|${GATEWAY_ACCESS_LOG:-$out/logs/access.log}|" \
+  -e "s|@TEMP_DIR@|$out/temp|g" \
+  -e "s|@LISTEN@|${GATEWAY_LISTEN:-127.0.0.1:8080}|" \
+  -e "s|@RATE_PER_SEC@|${GATEWAY_RATE_PER_SEC:-50}|" \
+  -e "s|@RATE_BURST@|${GATEWAY_RATE_BURST:-100}|" \
+  -e "s|@READ_TIMEOUT@|${GATEWAY_READ_TIMEOUT:-30s}|" \
+  -e "s|@HEALTH_ROOT@|$out/health|" \
+  -e "s|@EXTRA_INCLUDE@|${extra}|" \
+  "$here/nginx.conf.template" \
+  | awk -v ups="$upstreams" -v hl="$health_locations" '
+      /^@UPSTREAMS@$/ { gsub(/\\n/, "\n", ups); printf "%s", ups; next }
+      /^@HEALTH_LOCATIONS@$/ { gsub(/\\n/, "\n", hl); printf "%s", hl; next }
+      { print }' > "$out/nginx.conf"
+echo "$out/nginx.conf"
