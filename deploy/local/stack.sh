@@ -3,6 +3,7 @@
 #   stack.sh run     build (release), start everything, print the URLs; Ctrl-C stops all
 #   stack.sh start   start everything in the background with the binaries in $PROFILE
 #   stack.sh stop    stop what start/run left running (pid files, never process names)
+#   stack.sh start-services | stop-services   only the services and the gateway
 # Settings: PROFILE (release|debug), DATABASE_URL / REDIS_URL (use existing servers),
 # and every service setting, passed through from the environment.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -62,10 +63,14 @@ start_gateway() {
   log "gateway on http://127.0.0.1:$GATEWAY_PORT"
 }
 
-stop_all() {
+stop_services() {
   local svc
   stop_pidfile "$PIDS/nginx.pid" gateway
   for svc in "${SERVICES[@]}"; do stop_pidfile "$PIDS/$svc.pid" "$svc"; done
+}
+
+stop_all() {
+  stop_services
   stop_pidfile "$PIDS/redis.pid" redis
   stop_postgres
 }
@@ -114,5 +119,8 @@ case "${1:-run}" in
     ;;
   start) start_all ;;
   stop) stop_all ;;
-  *) die "usage: stack.sh run|start|stop" ;;
+  # PostgreSQL and Redis already up (tests): only the services and the gateway.
+  start-services) start_services; start_gateway ;;
+  stop-services) stop_services ;;
+  *) die "usage: stack.sh run|start|stop|start-services|stop-services" ;;
 esac

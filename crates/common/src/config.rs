@@ -155,7 +155,8 @@ fn default_jwks_refetch() -> u64 {
 
 /// Settings whose value may come from a mounted file through `X_FILE`: the ones
 /// that hold credentials. Other `*_FILE` variables of the environment are ignored.
-pub const SECRET_SUFFIXES: &[&str] = &["_url", "_secret", "_key", "_password", "_token", "_clients"];
+pub const SECRET_SUFFIXES: &[&str] =
+    &["_url", "_secret", "_key", "_password", "_token", "_clients"];
 
 fn is_secret_name(base: &str) -> bool {
     SECRET_SUFFIXES.iter().any(|suffix| base.ends_with(suffix))
@@ -217,8 +218,6 @@ mod tests {
     struct Sample {
         #[serde(default)]
         smtp_password: Option<SecretString>,
-        #[serde(default)]
-        tf_cli_config: Option<String>,
         limit: u32,
     }
 

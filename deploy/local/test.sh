@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make test`: lint, unit and integration tests against the project-local
+# PostgreSQL and Redis, then end-to-end tests through the real nginx gateway.
+# Everything this script starts, it stops (pid files).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+started_infra=0
+cleanup() {
+  local code=$?
+  PROFILE=debug bash "$ROOT/deploy/local/stack.sh" stop-services >/dev/null 2>&1 || true
+  [ -f "$PIDS/slow-upstream.pid" ] && stop_pidfile "$PIDS/slow-upstream.pid" slow-upstream
+  if [ "$started_infra" = 1 ] && [ "${KEEP_INFRA:-0}" != 1 ]; then
+    stop_pidfile "$PIDS/redis.pid" redis
+    stop_postgres
+  fi
+  exit $code
+}
+trap cleanup EXIT
+
+ensure_packages
+pid_alive "$PIDS/redis.pid" || started_infra=1
+[ -f "$RUN/pg/postmaster.pid" ] || started_infra=1
+start_postgres
+start_redis
+create_databases
+
+log "lint"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+log "unit and integration tests"
+TEST_DATABASE_URL="$(admin_url)" TEST_REDIS_URL="$(redis_url)" \
+  cargo test --workspace --exclude e2e
+
+log "end-to-end tests through the gateway"
+cargo build --bins -p auth
+# A listener that accepts connections and never answers, for the gateway's 504.
+python3 -c 'import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 18099)); s.listen(64); time.sleep(3600)' &
+echo $! > "$PIDS/slow-upstream.pid"
+cat > "$RUN/e2e-gateway.conf" <<CONF
+        location /__e2e/dead/ { proxy_pass http://127.0.0.1:1/; }
+        location /__e2e/slow/ { proxy_pass http://127.0.0.1:18099/; proxy_read_timeout 1s; proxy_next_upstream off; }
+        location /__e2e/limited/ { limit_req zone=per_ip; proxy_pass http://auth/; }
+CONF
+PROFILE=debug GATEWAY_EXTRA_CONF="$RUN/e2e-gateway.conf" bash "$ROOT/deploy/local/stack.sh" start-services
+E2E_GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT" E2E_MAIL_DIR="$RUN/mail" cargo test -p e2e --tests

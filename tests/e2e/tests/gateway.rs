@@ -1,0 +1,292 @@
+//! Through the real gateway of a running stack. `make test` starts the stack and
+//! sets `E2E_GATEWAY_URL`; run by hand: `make e2e` with a stack from `make run`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails loudly"
+)]
+
+use std::path::PathBuf;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn gateway() -> String {
+    std::env::var("E2E_GATEWAY_URL")
+        .expect("E2E_GATEWAY_URL must point at a running gateway (make test sets it)")
+}
+
+fn mail_dir() -> PathBuf {
+    std::env::var("E2E_MAIL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| testkit::workspace_root().join(".run/mail"))
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn call(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = client().request(method, format!("{}{}", gateway(), path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("gateway reachable")
+}
+
+async fn envelope(resp: reqwest::Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(resp.status(), status);
+    let header_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(
+        resp.headers().get_all("x-request-id").iter().count(),
+        1,
+        "one X-Request-Id header"
+    );
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert_eq!(body["error"]["requestId"], header_id.as_str());
+    body
+}
+
+fn email() -> String {
+    format!("e2e-{}@example.com", uuid::Uuid::now_v7().simple())
+}
+
+#[tokio::test]
+async fn the_gateway_reports_itself_and_each_upstream() {
+    let resp = call(Method::GET, "/health", None, None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(body["upstreams"]["auth"]["status"], "ok");
+    assert_eq!(body["upstreams"]["auth"]["checks"]["database"], "ok");
+    assert_eq!(body["upstreams"]["auth"]["checks"]["redis"], "ok");
+}
+
+#[tokio::test]
+async fn an_account_lives_its_whole_life_through_the_gateway() {
+    let address = email();
+    let resp = call(
+        Method::POST,
+        "/api/auth/signup",
+        None,
+        Some(json!({"name": "E2E", "email": address, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let body: Value = resp.json().await.unwrap();
+    let access = body["accessToken"].as_str().unwrap().to_owned();
+    let refresh = body["refreshToken"].as_str().unwrap().to_owned();
+
+    let me: Value = call(Method::GET, "/api/auth/me", Some(&access), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], address.as_str());
+
+    // The gateway passes the client address on: the session shows it.
+    let sessions: Value = call(Method::GET, "/api/auth/sessions", Some(&access), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sessions["items"][0]["ip"], "127.0.0.1");
+
+    // Email verification with the code read from the mail folder.
+    let resp = call(
+        Method::POST,
+        "/api/auth/email/verify/request",
+        Some(&access),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let mails = testkit::mail::wait_for_mails(&mail_dir(), &address, 1).await;
+    let code =
+        testkit::mail::find_code(mails.last().expect("verification mail in .run/mail"), 6).unwrap();
+    let resp = call(
+        Method::POST,
+        "/api/auth/email/verify",
+        Some(&access),
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let resp = call(
+        Method::POST,
+        "/api/auth/refresh",
+        None,
+        Some(json!({"refreshToken": refresh})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let pair: Value = resp.json().await.unwrap();
+    let access2 = pair["accessToken"].as_str().unwrap().to_owned();
+    assert_eq!(pair["user"]["emailVerified"], true);
+
+    let resp = call(Method::POST, "/api/auth/logout", Some(&access2), None).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = call(Method::GET, "/api/auth/me", Some(&access2), None).await;
+    envelope(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+}
+
+#[tokio::test]
+async fn a_password_reset_works_from_the_mailed_token() {
+    let address = email();
+    let resp = call(
+        Method::POST,
+        "/api/auth/signup",
+        None,
+        Some(json!({"name": "Reset", "email": address, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = call(
+        Method::POST,
+        "/api/auth/password/reset/request",
+        None,
+        Some(json!({"email": address})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let mails = testkit::mail::wait_for_mails(&mail_dir(), &address, 1).await;
+    let token = testkit::mail::line_after(
+        mails.last().expect("reset mail in .run/mail"),
+        "reset your Reelstack password",
+    )
+    .unwrap();
+    let new_password = "a brand new passphrase for e2e";
+    let resp = call(
+        Method::POST,
+        "/api/auth/password/reset",
+        None,
+        Some(json!({"token": token, "newPassword": new_password})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = call(
+        Method::POST,
+        "/api/auth/login",
+        None,
+        Some(json!({"email": address, "password": new_password})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn jwks_is_public_through_the_gateway() {
+    let resp = call(Method::GET, "/.well-known/jwks.json", None, None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert!(!body["keys"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn internal_routes_are_never_routed() {
+    for path in [
+        "/internal/token",
+        "/internal/users/batch",
+        "/internal/users/x",
+    ] {
+        let resp = call(
+            Method::POST,
+            path,
+            None,
+            Some(json!({"clientId": "x", "clientSecret": "y"})),
+        )
+        .await;
+        envelope(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    }
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_generated_and_forwarded() {
+    let resp = client()
+        .get(format!("{}/api/auth/nope", gateway()))
+        .header("x-request-id", "e2e-chosen-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "e2e-chosen-42");
+    let body = envelope(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    // The service itself answered (its message), with the id the gateway forwarded.
+    assert_eq!(body["error"]["requestId"], "e2e-chosen-42");
+    let resp = call(Method::GET, "/nowhere", None, None).await;
+    let body = envelope(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    assert_eq!(
+        body["error"]["requestId"].as_str().unwrap().len(),
+        32,
+        "nginx's own id"
+    );
+}
+
+#[tokio::test]
+async fn the_gateway_refuses_oversized_bodies_in_the_envelope() {
+    let big = format!("{{\"email\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let resp = client()
+        .post(format!("{}/api/auth/login", gateway()))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    envelope(resp, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+}
+
+#[tokio::test]
+async fn service_errors_pass_through_unchanged() {
+    let resp = client()
+        .post(format!("{}/api/auth/login", gateway()))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    envelope(resp, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
+    let resp = call(
+        Method::POST,
+        "/api/auth/login",
+        None,
+        Some(json!({"email": email(), "password": "whatever it is"})),
+    )
+    .await;
+    envelope(resp, StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS").await;
+}
+
+/// Routes that exist only in the end-to-end gateway (`make test` adds them with
+/// GATEWAY_EXTRA_CONF): a dead upstream, a slow one, and a tight rate limit.
+#[tokio::test]
+async fn upstream_failures_and_rate_limits_answer_in_the_envelope() {
+    let resp = call(Method::GET, "/__e2e/dead/", None, None).await;
+    envelope(resp, StatusCode::BAD_GATEWAY, "BAD_GATEWAY").await;
+    let resp = call(Method::GET, "/__e2e/slow/health/live", None, None).await;
+    envelope(resp, StatusCode::GATEWAY_TIMEOUT, "GATEWAY_TIMEOUT").await;
+    let mut limited = None;
+    for _ in 0..20 {
+        let resp = call(Method::GET, "/__e2e/limited/health/live", None, None).await;
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(resp);
+            break;
+        }
+    }
+    let resp = limited.expect("the tight limit refused a burst");
+    assert_eq!(resp.headers()["retry-after"], "1");
+    envelope(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
+}
