@@ -1,6 +1,6 @@
 //! `auth [serve]` runs the service; `auth migrate` applies migrations (the
 //! Kubernetes Job); `auth keys rotate` adds a signing key; `auth openapi` prints
-//! the OpenAPI document.
+//! the OpenAPI document; `auth hash-bench [rounds]` times one Argon2id hash.
 
 use anyhow::Context;
 use auth::config::Settings;
@@ -13,6 +13,12 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     if args == ["openapi"] {
         println!("{}", auth::openapi::document_json()?);
+        return Ok(());
+    }
+    if args.first() == Some(&"hash-bench") {
+        let rounds = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(50);
+        let (reused, fresh) = auth::password::bench_single_hash(19_456, 2, 1, rounds)?;
+        println!("{{\"rounds\":{rounds},\"reusedMemoryMs\":{reused:.3},\"freshAllocationMs\":{fresh:.3}}}");
         return Ok(());
     }
     let settings = Settings::load().context("loading configuration")?;

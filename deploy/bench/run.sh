@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# `make bench`: release build, the local stack, load from wrk on loopback, and a
+# report (target/bench/report.json, report.md). Each figure stands beside a
+# reference measured in the same run, because absolute numbers drift here.
+source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
+cd "$ROOT"
+OUT="$ROOT/target/bench"
+DURATION="${BENCH_DURATION:-10}"
+mkdir -p "$OUT"
+
+NEED_WRK=1 ensure_packages
+command -v pgbench >/dev/null || die "pgbench missing (package postgresql-contrib / postgresql-client)"
+log "building (release)"
+cargo build --release --bins -p auth >/dev/null 2>&1 || die "release build failed"
+
+started_infra=0
+pid_alive "$PIDS/redis.pid" || started_infra=1
+cleanup() {
+  PROFILE=release bash "$ROOT/deploy/local/stack.sh" stop-services >/dev/null 2>&1 || true
+  if [ "$started_infra" = 1 ]; then stop_pidfile "$PIDS/redis.pid" redis; stop_postgres; fi
+}
+trap cleanup EXIT
+start_postgres; start_redis; create_databases
+# The service's own rate limits and the gateway's coarse limit would measure
+# themselves, not the path under test.
+export AUTH_RL_LOGIN_PER_IP_PER_MIN=0 AUTH_RL_LOGIN_PER_ACCOUNT_PER_MIN=0 AUTH_RL_SIGNUP_PER_IP_PER_HOUR=0
+export GATEWAY_RATE_PER_SEC=1000000 GATEWAY_RATE_BURST=1000000 GATEWAY_ACCESS_LOG=off LOG_FORMAT=json RUST_LOG=warn
+PROFILE=release bash "$ROOT/deploy/local/stack.sh" start-services
+GW="http://127.0.0.1:$GATEWAY_PORT"
+AUTH_PID="$(cat "$PIDS/auth.pid")"
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# wrk's --latency output -> JSON {rps, p50, p99} (milliseconds).
+wrk_json() {
+  awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} $1=="Requests/sec:" {rps=$2}
+    END { printf "{\"rps\":%s,\"p50Ms\":%s,\"p99Ms\":%s}", rps+0, p50+0, p99+0 }'
+}
+
+log "accounts"
+PREFIX="bench$(date +%s)"
+for i in $(seq 0 7); do
+  curl -fsS -o /dev/null -H 'content-type: application/json' \
+    -d "{\"name\":\"Bench $i\",\"email\":\"$PREFIX-$i@bench.example\",\"password\":\"correct horse battery staple\"}" \
+    "$GW/api/auth/signup" || die "signup failed"
+done
+TOKEN="$(curl -fsS -H 'content-type: application/json' \
+  -d "{\"email\":\"$PREFIX-0@bench.example\",\"password\":\"correct horse battery staple\"}" "$GW/api/auth/login" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')"
+# Idle: after the hashing workers have released their buffers (2 s without work).
+sleep 3
+RSS_IDLE="$(rss_kib "$AUTH_PID")"
+
+log "reference: pgbench -S on the same PostgreSQL"
+psql "$(admin_url)" -qc 'DROP DATABASE IF EXISTS bench' -c 'CREATE DATABASE bench' >/dev/null
+pgbench -q -i -s 5 "$(db_url bench)" >/dev/null 2>&1
+PGBENCH_TPS="$(pgbench -S -n -c 32 -j 2 -T "$DURATION" "$(db_url bench)" 2>/dev/null | awk '/^tps/ {print $3; exit}')"
+
+log "GET /api/auth/me through the gateway"
+wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$GW/api/auth/me" > "$OUT/me.txt"
+ME="$(wrk_json < "$OUT/me.txt")"
+RSS_LOAD="$(rss_kib "$AUTH_PID")"
+
+log "single-hash time: Reelstack and the Node stack"
+HASH="$("$ROOT/target/release/auth" hash-bench 40)"
+NODE_HASH="null"
+if command -v npm >/dev/null && command -v node >/dev/null; then
+  mkdir -p "$OUT/node"
+  if [ -d "$OUT/node/node_modules/@node-rs/argon2" ] || npm install --silent --prefix "$OUT/node" @node-rs/argon2@2 >/dev/null 2>&1; then
+    cp "$ROOT/deploy/bench/node-argon2.mjs" "$OUT/node/"
+    NODE_HASH="$(cd "$OUT/node" && node node-argon2.mjs 40)"
+  fi
+fi
+
+log "login storm (concurrency 32) with GET /api/auth/me at a steady 50 req/s alongside"
+BENCH_PREFIX="$PREFIX" BENCH_ACCOUNTS=8 wrk -t1 -c32 -d"${DURATION}s" --latency -s "$ROOT/deploy/bench/login.lua" "$GW" > "$OUT/login.txt" &
+storm=$!
+sleep 1
+ME_STORM="$(python3 "$ROOT/deploy/bench/probe.py" "$GW/api/auth/me" "$TOKEN" 50 "$((DURATION - 2))")"
+wait "$storm"
+LOGIN="$(wrk_json < "$OUT/login.txt")"
+RSS_STORM="$(rss_kib "$AUTH_PID")"
+CORES="$(nproc)"
+
+python3 - "$OUT" <<PY
+import json, sys
+out = sys.argv[1]
+me, login, me_storm = json.loads('''$ME'''), json.loads('''$LOGIN'''), json.loads('''$ME_STORM''')
+hash_, node = json.loads('''$HASH'''), json.loads('''$NODE_HASH''')
+pg = float("$PGBENCH_TPS" or 0)
+cores = int("$CORES")
+limit = cores / (hash_["reusedMemoryMs"] / 1000.0)
+report = {
+  "cores": cores,
+  "me": {**me, "pgbenchSelectOnlyTps": pg, "ratio": me["rps"] / pg if pg else None, "target": ">= 0.30"},
+  "loginStorm": {
+    "loginsPerSec": login["rps"], "loginP99Ms": login["p99Ms"],
+    "limitCoresOverHashTime": limit, "ratio": login["rps"] / limit, "target": ">= 0.8",
+    "meDuringStorm": me_storm, "meP99TargetMs": 25,
+  },
+  "argon2id": {
+    "params": "m=19456 KiB, t=2, p=1",
+    "reelstackSingleHashMs": hash_["reusedMemoryMs"],
+    "freshAllocationPerHashMs": hash_["freshAllocationMs"],
+    "nodeRsArgon2Ms": node["nodeRsArgon2Ms"] if node else None,
+  },
+  "authRssKiB": {"idle": int("$RSS_IDLE"), "afterMeLoad": int("$RSS_LOAD"), "afterLoginStorm": int("$RSS_STORM"), "idleTargetKiB": 30 * 1024},
+}
+json.dump(report, open(f"{out}/report.json", "w"), indent=2)
+def ok(b): return "pass" if b else "FAIL"
+a = report["argon2id"]
+lines = [
+  "# Reelstack benchmark report", "",
+  f"Machine: {cores} cores. Every figure beside a reference measured in the same run.", "",
+  "| scenario | figure | reference | ratio | target | |",
+  "|---|---|---|---|---|---|",
+  f"| GET /api/auth/me via gateway (c=32) | {me['rps']:.0f} req/s, p50 {me['p50Ms']:.2f} ms, p99 {me['p99Ms']:.2f} ms | pgbench -S {pg:.0f} tps | {report['me']['ratio']:.2f} | >= 0.30 | {ok(report['me']['ratio'] >= 0.30)} |",
+  f"| login storm (c=32) | {login['rps']:.1f} logins/s, p99 {login['p99Ms']:.0f} ms | cores / hash time = {limit:.1f}/s | {report['loginStorm']['ratio']:.2f} | >= 0.8 | {ok(report['loginStorm']['ratio'] >= 0.8)} |",
+  f"| GET /api/auth/me during the storm (steady 50 req/s) | p99 {me_storm['p99Ms']:.2f} ms, {me_storm['rps']:.0f} req/s | | | p99 < 25 ms | {ok(me_storm['p99Ms'] < 25)} |",
+  f"| auth resident memory | idle {report['authRssKiB']['idle']/1024:.1f} MiB, after /me load {report['authRssKiB']['afterMeLoad']/1024:.1f} MiB, after storm {report['authRssKiB']['afterLoginStorm']/1024:.1f} MiB | | | idle < 30 MiB | {ok(report['authRssKiB']['idle'] < 30*1024)} |",
+  "", "## Argon2id single-hash time (m=19456 KiB, t=2, p=1)", "",
+  f"- Reelstack (reused memory buffers, release profile): **{a['reelstackSingleHashMs']:.1f} ms**",
+  f"- the same crate allocating per hash (plain PasswordHasher): {a['freshAllocationPerHashMs']:.1f} ms",
+  f"- Node stack, @node-rs/argon2, same run: {a['nodeRsArgon2Ms']:.1f} ms" if a['nodeRsArgon2Ms'] else "- Node stack: not measured (npm or node missing)",
+]
+open(f"{out}/report.md", "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
