@@ -42,10 +42,13 @@ pub async fn wait_for_mails(dir: &Path, to: &str, count: usize) -> Vec<String> {
     mails_to(dir, to)
 }
 
-/// The first run of `len` ASCII digits standing alone in the mail body.
-pub fn find_code(mail: &str, len: usize) -> Option<String> {
-    mail.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == len)
+/// The run of `len` ASCII digits that follows `marker` in the mail (headers such
+/// as Message-ID hold digit runs too, so the marker anchors the search).
+pub fn code_after(mail: &str, marker: &str, len: usize) -> Option<String> {
+    let rest = &mail[mail.find(marker)? + marker.len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .find(|w| !w.is_empty())
+        .filter(|w| w.len() == len)
         .map(str::to_owned)
 }
 

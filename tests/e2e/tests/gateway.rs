@@ -117,8 +117,12 @@ async fn an_account_lives_its_whole_life_through_the_gateway() {
     .await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let mails = testkit::mail::wait_for_mails(&mail_dir(), &address, 1).await;
-    let code =
-        testkit::mail::find_code(mails.last().expect("verification mail in .run/mail"), 6).unwrap();
+    let code = testkit::mail::code_after(
+        mails.last().expect("verification mail in .run/mail"),
+        "verification code is",
+        6,
+    )
+    .unwrap();
     let resp = call(
         Method::POST,
         "/api/auth/email/verify",

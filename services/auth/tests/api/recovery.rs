@@ -15,7 +15,7 @@ async fn request_code(app: &TestApp, account: &Account) -> String {
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let mails = mail::mails_to(&app.mail_dir, &account.email);
     let last = mails.last().expect("a mail was written to the mail folder");
-    mail::find_code(last, 6).expect("a 6-digit code in the mail")
+    mail::code_after(last, "verification code is", 6).expect("a 6-digit code in the mail")
 }
 
 #[tokio::test]
