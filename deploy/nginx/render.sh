@@ -4,11 +4,14 @@
 # Environment: GATEWAY_LISTEN (127.0.0.1:8080), GATEWAY_UPSTREAMS ("auth=127.0.0.1:8081"; a
 # service may list several replicas: "auth=10.0.0.1:8081,10.0.0.2:8081"), GATEWAY_RATE_PER_SEC
 # (50), GATEWAY_RATE_BURST (100), GATEWAY_READ_TIMEOUT (30s), GATEWAY_EXTRA_CONF (a file
-# included inside the server block, used by the end-to-end tests), GATEWAY_ACCESS_LOG.
+# included inside the server block, used by the end-to-end tests), GATEWAY_ACCESS_LOG,
+# GATEWAY_ERROR_LOG, GATEWAY_TEMP_DIR, and GATEWAY_CONFIG_DIR (where OUT_DIR will be
+# mounted when nginx runs elsewhere, e.g. in a container).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$(mkdir -p "$1" && cd "$1" && pwd)"
 mkdir -p "$out/temp" "$out/logs" "$out/health"
+cfg="${GATEWAY_CONFIG_DIR:-$out}"
 
 upstreams="" health_locations="" checks="" entries=""
 for spec in ${GATEWAY_UPSTREAMS:-auth=127.0.0.1:8081}; do
@@ -33,15 +36,15 @@ extra=""
 [ -n "${GATEWAY_EXTRA_CONF:-}" ] && extra="        include ${GATEWAY_EXTRA_CONF};"
 
 sed \
-  -e "s|@PID_FILE@|${GATEWAY_PID_FILE:-$out/nginx.pid}|" \
-  -e "s|@LOG_DIR@|$out/logs|" \
-  -e "s|@ACCESS_LOG@|${GATEWAY_ACCESS_LOG:-$out/logs/access.log}|" \
-  -e "s|@TEMP_DIR@|$out/temp|g" \
+  -e "s|@PID_FILE@|${GATEWAY_PID_FILE:-$cfg/nginx.pid}|" \
+  -e "s|@ERROR_LOG@|${GATEWAY_ERROR_LOG:-$cfg/logs/gateway-error.log}|" \
+  -e "s|@ACCESS_LOG@|${GATEWAY_ACCESS_LOG:-$cfg/logs/access.log}|" \
+  -e "s|@TEMP_DIR@|${GATEWAY_TEMP_DIR:-$cfg/temp}|g" \
   -e "s|@LISTEN@|${GATEWAY_LISTEN:-127.0.0.1:8080}|" \
   -e "s|@RATE_PER_SEC@|${GATEWAY_RATE_PER_SEC:-50}|" \
   -e "s|@RATE_BURST@|${GATEWAY_RATE_BURST:-100}|" \
   -e "s|@READ_TIMEOUT@|${GATEWAY_READ_TIMEOUT:-30s}|" \
-  -e "s|@HEALTH_ROOT@|$out/health|" \
+  -e "s|@HEALTH_ROOT@|$cfg/health|" \
   -e "s|@EXTRA_INCLUDE@|${extra}|" \
   "$here/nginx.conf.template" \
   | awk -v ups="$upstreams" -v hl="$health_locations" '
