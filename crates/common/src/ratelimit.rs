@@ -5,6 +5,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// How long one Redis round trip may take before the in-process count is used.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
+/// After a Redis failure, requests skip Redis this long (no waiting on a dead server).
+const REDIS_BACKOFF: Duration = Duration::from_secs(5);
+
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, RateLimitInfo};
@@ -50,6 +55,7 @@ pub struct RateLimiter {
     redis: Option<RedisHandle>,
     script: redis::Script,
     local: Mutex<HashMap<String, (u64, Instant)>>,
+    redis_down_until: Mutex<Option<Instant>>,
 }
 
 impl RateLimiter {
@@ -58,6 +64,7 @@ impl RateLimiter {
             redis,
             script: redis::Script::new(SCRIPT),
             local: Mutex::new(HashMap::new()),
+            redis_down_until: Mutex::new(None),
         }
     }
 
@@ -70,11 +77,21 @@ impl RateLimiter {
         let digest = Sha256::digest(key.as_bytes());
         let hashed: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         let bucket = format!("rl:{}:{}", limit.name, hashed);
-        let (count, remaining_ms) = match &self.redis {
-            Some(redis) => match self.hit_redis(redis, &bucket, limit.window).await {
-                Ok(v) => v,
-                Err(e) => {
-                    tracing::warn!(error = %e, "rate limiter falling back to in-process counts");
+        let (count, remaining_ms) = match self.usable_redis() {
+            Some(redis) => match tokio::time::timeout(
+                REDIS_TIMEOUT,
+                self.hit_redis(redis, &bucket, limit.window),
+            )
+            .await
+            {
+                Ok(Ok(v)) => v,
+                outcome => {
+                    let cause = match outcome {
+                        Ok(Err(e)) => e.to_string(),
+                        _ => "timed out".to_owned(),
+                    };
+                    tracing::warn!(error = %cause, "rate limiter falling back to in-process counts");
+                    self.mark_redis_down();
                     self.hit_local(&bucket, limit.window)
                 }
             },
@@ -88,6 +105,22 @@ impl RateLimiter {
             }));
         }
         Ok(())
+    }
+
+    /// Redis, unless it failed within the last few seconds.
+    fn usable_redis(&self) -> Option<&RedisHandle> {
+        let redis = self.redis.as_ref()?;
+        let down = self.redis_down_until.lock().map(|g| *g).unwrap_or(None);
+        match down {
+            Some(until) if Instant::now() < until => None,
+            _ => Some(redis),
+        }
+    }
+
+    fn mark_redis_down(&self) {
+        if let Ok(mut guard) = self.redis_down_until.lock() {
+            *guard = Some(Instant::now() + REDIS_BACKOFF);
+        }
     }
 
     async fn hit_redis(

@@ -82,7 +82,15 @@ impl RevocationList {
         }
         pipe.zrembyscore(REVOCATION_SET, "-inf", chrono::Utc::now().timestamp() - 1)
             .ignore();
-        pipe.query_async::<()>(&mut conn).await
+        // Bounded: a dead Redis must not hold up a logout.
+        match tokio::time::timeout(Duration::from_secs(1), pipe.query_async::<()>(&mut conn)).await
+        {
+            Ok(result) => result,
+            Err(_) => Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "revocation publish timed out",
+            ))),
+        }
     }
 
     /// Keeps this list in step with Redis for the life of the process: subscribes,

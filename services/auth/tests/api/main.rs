@@ -14,5 +14,6 @@ mod helpers;
 mod internal;
 mod keys;
 mod me;
+mod process;
 mod recovery;
 mod sessions;
