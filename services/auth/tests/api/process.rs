@@ -156,7 +156,9 @@ async fn sigterm_turns_readiness_off_first_and_lets_requests_finish() {
 #[tokio::test]
 async fn spans_are_exported_over_otlp_with_the_callers_trace_id() {
     use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    // (content type, body) of each export request.
+    type Exports = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let received: Exports = Arc::default();
     let sink = received.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let collector_port = listener.local_addr().unwrap().port();
