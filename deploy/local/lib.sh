@@ -16,6 +16,7 @@ declare -A SERVICE_PORT=([auth]=8081)
 declare -A SERVICE_DB=([auth]=auth)
 
 mkdir -p "$LOGS" "$PIDS"
+export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning}"
 
 log() { printf '\033[1;34m[stack]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[stack]\033[0m %s\n' "$*" >&2; exit 1; }

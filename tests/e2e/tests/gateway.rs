@@ -294,3 +294,167 @@ async fn upstream_failures_and_rate_limits_answer_in_the_envelope() {
     assert_eq!(resp.headers()["retry-after"], "1");
     envelope(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
 }
+
+/// The rest of the account routes, and the admin routes with the bootstrap admin
+/// that `make test` configures (`AUTH_BOOTSTRAP_ADMIN_EMAILS`).
+#[tokio::test]
+async fn account_management_and_admin_routes_work_through_the_gateway() {
+    let address = email();
+    let resp = call(
+        Method::POST,
+        "/api/auth/signup",
+        None,
+        Some(json!({"name": "Mgmt", "email": address, "password": PASSWORD})),
+    )
+    .await;
+    let body: Value = resp.json().await.unwrap();
+    let access = body["accessToken"].as_str().unwrap().to_owned();
+    let user_id = body["user"]["id"].as_str().unwrap().to_owned();
+
+    let resp = call(
+        Method::PATCH,
+        "/api/auth/me",
+        Some(&access),
+        Some(json!({"name": "Renamed"})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["name"], "Renamed");
+
+    // A second session, then revoke it by id from the first.
+    let resp = call(
+        Method::POST,
+        "/api/auth/login",
+        None,
+        Some(json!({"email": address, "password": PASSWORD})),
+    )
+    .await;
+    let second: Value = resp.json().await.unwrap();
+    let second_access = second["accessToken"].as_str().unwrap().to_owned();
+    let sessions: Value = call(Method::GET, "/api/auth/sessions", Some(&access), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other = sessions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = call(
+        Method::DELETE,
+        &format!("/api/auth/sessions/{other}"),
+        Some(&access),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    envelope(
+        call(Method::GET, "/api/auth/me", Some(&second_access), None).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+    )
+    .await;
+
+    let new_password = "another strong passphrase for e2e";
+    let resp = call(
+        Method::POST,
+        "/api/auth/password",
+        Some(&access),
+        Some(json!({"currentPassword": PASSWORD, "newPassword": new_password})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    // Admin: the bootstrap admin account lists and disables this user.
+    let admin_email =
+        std::env::var("E2E_ADMIN_EMAIL").expect("E2E_ADMIN_EMAIL (make test sets it)");
+    let resp = call(
+        Method::POST,
+        "/api/auth/signup",
+        None,
+        Some(json!({"name": "Admin", "email": admin_email, "password": PASSWORD})),
+    )
+    .await;
+    assert!(resp.status() == StatusCode::CREATED || resp.status() == StatusCode::CONFLICT);
+    let resp = call(
+        Method::POST,
+        "/api/auth/login",
+        None,
+        Some(json!({"email": admin_email, "password": PASSWORD})),
+    )
+    .await;
+    let admin: Value = resp.json().await.unwrap();
+    assert_eq!(admin["user"]["role"], "admin");
+    let admin_access = admin["accessToken"].as_str().unwrap().to_owned();
+    let resp = call(
+        Method::GET,
+        &format!("/api/auth/admin/users?q={address}"),
+        Some(&admin_access),
+        None,
+    )
+    .await;
+    let page: Value = resp.json().await.unwrap();
+    assert_eq!(page["meta"]["total"], 1);
+    let resp = call(
+        Method::PATCH,
+        &format!("/api/auth/admin/users/{user_id}"),
+        Some(&admin_access),
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    envelope(
+        call(Method::GET, "/api/auth/me", Some(&access), None).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+    )
+    .await;
+    let resp = call(
+        Method::POST,
+        "/api/auth/login",
+        None,
+        Some(json!({"email": address, "password": new_password})),
+    )
+    .await;
+    envelope(resp, StatusCode::FORBIDDEN, "ACCOUNT_DISABLED").await;
+    envelope(
+        call(
+            Method::GET,
+            "/api/auth/admin/users",
+            Some(&second_access),
+            None,
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+    )
+    .await;
+
+    // logout-all ends the admin's sessions.
+    let resp = call(
+        Method::POST,
+        "/api/auth/logout-all",
+        Some(&admin_access),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    envelope(
+        call(
+            Method::GET,
+            "/api/auth/admin/users",
+            Some(&admin_access),
+            None,
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+    )
+    .await;
+}

@@ -520,3 +520,14 @@ async fn other_services_reject_a_logged_out_session_within_a_second() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn refresh_is_rate_limited_per_ip() {
+    let app = spawn_app_with(&[("AUTH_RL_REFRESH_PER_IP_PER_MIN", "2")]).await;
+    let account = app.account().await;
+    let first: Value = app.refresh(&account.refresh).await.json().await.unwrap();
+    let second = app.refresh(first["refreshToken"].as_str().unwrap()).await;
+    assert_eq!(second.status(), StatusCode::OK);
+    let resp = app.refresh("anything").await;
+    assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
+}
