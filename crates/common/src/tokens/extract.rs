@@ -32,6 +32,24 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The caller, provided it holds `role`; 403 otherwise.
+fn with_role(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    role: Role,
+    refusal: &'static str,
+) -> LocalBoxFuture<'static, Result<AuthUser, ApiError>> {
+    let user = AuthUser::from_request(req, payload);
+    Box::pin(async move {
+        let user = user.await?;
+        if user.role == role {
+            Ok(user)
+        } else {
+            Err(ApiError::Forbidden(refusal.to_owned()))
+        }
+    })
+}
+
 /// A caller with the `admin` role; 403 for anyone else.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub AuthUser);
@@ -41,15 +59,8 @@ impl FromRequest for AdminUser {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = AuthUser::from_request(req, payload);
-        Box::pin(async move {
-            let user = user.await?;
-            if user.role == Role::Admin {
-                Ok(AdminUser(user))
-            } else {
-                Err(ApiError::Forbidden("Admin role required".to_owned()))
-            }
-        })
+        let user = with_role(req, payload, Role::Admin, "Admin role required");
+        Box::pin(async move { user.await.map(AdminUser) })
     }
 }
 
@@ -62,14 +73,7 @@ impl FromRequest for ServiceCaller {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = AuthUser::from_request(req, payload);
-        Box::pin(async move {
-            let user = user.await?;
-            if user.role == Role::Service {
-                Ok(ServiceCaller(user))
-            } else {
-                Err(ApiError::Forbidden("Service token required".to_owned()))
-            }
-        })
+        let user = with_role(req, payload, Role::Service, "Service token required");
+        Box::pin(async move { user.await.map(ServiceCaller) })
     }
 }

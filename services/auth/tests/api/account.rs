@@ -295,12 +295,7 @@ async fn a_disabled_account_cannot_log_in() {
     let account = app.account().await;
     let admin = app.admin().await;
     let resp = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/api/auth/admin/users/{}", account.id),
-            Some(&admin.access),
-            Some(&json!({"disabled": true})),
-        )
+        .admin_update(Some(&admin.access), &account.id, &json!({"disabled": true}))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let resp = app.login(&account.email, PASSWORD).await;
@@ -432,14 +427,7 @@ async fn logout_all_revokes_every_session() {
     let app = spawn_app().await;
     let account = app.account().await;
     let (other_access, other_refresh) = app.second_session(&account).await;
-    let resp = app
-        .send(
-            reqwest::Method::POST,
-            "/api/auth/logout-all",
-            Some(&account.access),
-            None,
-        )
-        .await;
+    let resp = app.logout_all(&account.access).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         app.me(&account.access).await.status(),

@@ -1,4 +1,4 @@
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -7,23 +7,20 @@ use crate::helpers::*;
 async fn admin_routes_are_for_admins_only() {
     let app = spawn_app().await;
     let user = app.account().await;
-    let resp = app.get("/api/auth/admin/users", Some(&user.access)).await;
+    let resp = app.admin_users(Some(&user.access), "").await;
     assert_error(resp, StatusCode::FORBIDDEN, "FORBIDDEN").await;
     let resp = app
-        .send(
-            Method::PATCH,
-            &format!("/api/auth/admin/users/{}", user.id),
+        .admin_update(
             Some(&user.access),
-            Some(&json!({"role": "admin"})),
+            &user.id.to_string(),
+            &json!({"role": "admin"}),
         )
         .await;
     assert_error(resp, StatusCode::FORBIDDEN, "FORBIDDEN").await;
-    let resp = app.get("/api/auth/admin/users", None).await;
+    let resp = app.admin_users(None, "").await;
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     // A forged token claiming the admin role gets nowhere.
-    let resp = app
-        .get("/api/auth/admin/users", Some(&forged_token(&user.id)))
-        .await;
+    let resp = app.admin_users(Some(&forged_token(&user.id)), "").await;
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
 }
 
@@ -39,7 +36,7 @@ async fn admins_list_and_search_users_with_pages() {
         .await;
     }
     let resp = app
-        .get("/api/auth/admin/users?page=1&limit=2", Some(&admin.access))
+        .admin_users(Some(&admin.access), "?page=1&limit=2")
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
@@ -50,14 +47,14 @@ async fn admins_list_and_search_users_with_pages() {
     assert_eq!(body["items"].as_array().unwrap().len(), 2);
     assert!(body["items"][0].get("disabled").is_some());
     let body: Value = app
-        .get("/api/auth/admin/users?q=FINDME", Some(&admin.access))
+        .admin_users(Some(&admin.access), "?q=FINDME")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(body["meta"]["total"], 3);
     let body: Value = app
-        .get("/api/auth/admin/users?q=%25", Some(&admin.access))
+        .admin_users(Some(&admin.access), "?q=%25")
         .await
         .json()
         .await
@@ -70,13 +67,11 @@ async fn admins_list_and_search_users_with_pages() {
         &format!("q={}", "x".repeat(101)),
     ] {
         let resp = app
-            .get(&format!("/api/auth/admin/users?{bad}"), Some(&admin.access))
+            .admin_users(Some(&admin.access), &format!("?{bad}"))
             .await;
         assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     }
-    let resp = app
-        .get("/api/auth/admin/users?page=abc", Some(&admin.access))
-        .await;
+    let resp = app.admin_users(Some(&admin.access), "?page=abc").await;
     assert_error(resp, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
 }
 
@@ -85,25 +80,15 @@ async fn admins_change_roles_and_disable_accounts() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let user = app.account().await;
-    let path = format!("/api/auth/admin/users/{}", user.id);
+    let id = &user.id;
     let resp = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&admin.access),
-            Some(&json!({"role": "admin"})),
-        )
+        .admin_update(Some(&admin.access), id, &json!({"role": "admin"}))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["role"], "admin");
     let resp = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&admin.access),
-            Some(&json!({"disabled": true})),
-        )
+        .admin_update(Some(&admin.access), id, &json!({"disabled": true}))
         .await;
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["disabled"], true);
@@ -126,12 +111,7 @@ async fn admins_change_roles_and_disable_accounts() {
     )
     .await;
     let resp = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&admin.access),
-            Some(&json!({"disabled": false})),
-        )
+        .admin_update(Some(&admin.access), id, &json!({"disabled": false}))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
@@ -145,43 +125,27 @@ async fn admin_update_errors() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let resp = app
-        .send(
-            Method::PATCH,
-            &format!("/api/auth/admin/users/{}", uuid::Uuid::now_v7()),
+        .admin_update(
             Some(&admin.access),
-            Some(&json!({"role": "user"})),
+            &uuid::Uuid::now_v7().to_string(),
+            &json!({"role": "user"}),
         )
         .await;
     assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     let user = app.account().await;
-    let path = format!("/api/auth/admin/users/{}", user.id);
+    let id = &user.id;
     let resp = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&admin.access),
-            Some(&json!({"role": "root"})),
-        )
+        .admin_update(Some(&admin.access), id, &json!({"role": "root"}))
         .await;
     let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(error_fields(&err), vec!["role"]);
     let resp = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&admin.access),
-            Some(&json!({"disabled": "yes"})),
-        )
+        .admin_update(Some(&admin.access), id, &json!({"disabled": "yes"}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
-    let own = format!("/api/auth/admin/users/{}", admin.id);
+    let own = &admin.id;
     let resp = app
-        .send(
-            Method::PATCH,
-            &own,
-            Some(&admin.access),
-            Some(&json!({"disabled": true})),
-        )
+        .admin_update(Some(&admin.access), own, &json!({"disabled": true}))
         .await;
     assert_error(resp, StatusCode::CONFLICT, "CANNOT_CHANGE_SELF").await;
 }

@@ -194,6 +194,79 @@ impl TestApp {
         self.get("/api/auth/sessions", Some(token)).await
     }
 
+    pub async fn logout_all(&self, token: &str) -> Response {
+        self.send(Method::POST, "/api/auth/logout-all", Some(token), None)
+            .await
+    }
+
+    pub async fn patch_me(&self, token: Option<&str>, body: &Value) -> Response {
+        self.send(Method::PATCH, "/api/auth/me", token, Some(body))
+            .await
+    }
+
+    pub async fn change_password(&self, token: Option<&str>, body: &Value) -> Response {
+        self.post("/api/auth/password", token, body).await
+    }
+
+    pub async fn revoke_session(&self, token: Option<&str>, id: &str) -> Response {
+        self.send(
+            Method::DELETE,
+            &format!("/api/auth/sessions/{id}"),
+            token,
+            None,
+        )
+        .await
+    }
+
+    pub async fn request_verification(&self, token: Option<&str>) -> Response {
+        self.post("/api/auth/email/verify/request", token, &json!({}))
+            .await
+    }
+
+    pub async fn verify_email(&self, token: Option<&str>, body: &Value) -> Response {
+        self.post("/api/auth/email/verify", token, body).await
+    }
+
+    pub async fn request_reset(&self, body: &Value) -> Response {
+        self.post("/api/auth/password/reset/request", None, body)
+            .await
+    }
+
+    pub async fn reset_password(&self, body: &Value) -> Response {
+        self.post("/api/auth/password/reset", None, body).await
+    }
+
+    pub async fn admin_users(&self, token: Option<&str>, query: &str) -> Response {
+        self.get(&format!("/api/auth/admin/users{query}"), token)
+            .await
+    }
+
+    pub async fn admin_update(&self, token: Option<&str>, id: &str, body: &Value) -> Response {
+        self.send(
+            Method::PATCH,
+            &format!("/api/auth/admin/users/{id}"),
+            token,
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn jwks(&self) -> Response {
+        self.get("/.well-known/jwks.json", None).await
+    }
+
+    pub async fn internal_token(&self, body: &Value) -> Response {
+        self.post("/internal/token", None, body).await
+    }
+
+    pub async fn internal_user(&self, token: Option<&str>, id: &str) -> Response {
+        self.get(&format!("/internal/users/{id}"), token).await
+    }
+
+    pub async fn internal_batch(&self, token: Option<&str>, body: &Value) -> Response {
+        self.post("/internal/users/batch", token, body).await
+    }
+
     /// Signs up a fresh account and returns it with its first token pair.
     pub async fn account(&self) -> Account {
         self.account_with_email(&unique_email()).await

@@ -7,11 +7,7 @@ use crate::helpers::*;
 async fn services_get_tokens_with_client_credentials() {
     let app = spawn_app().await;
     let resp = app
-        .post(
-            "/internal/token",
-            None,
-            &json!({"clientId": SERVICE_CLIENT.0, "clientSecret": SERVICE_CLIENT.1}),
-        )
+        .internal_token(&json!({"clientId": SERVICE_CLIENT.0, "clientSecret": SERVICE_CLIENT.1}))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["cache-control"], "no-store");
@@ -23,7 +19,7 @@ async fn services_get_tokens_with_client_credentials() {
         json!({"clientId": "nobody", "clientSecret": SERVICE_CLIENT.1}),
         json!({}),
     ] {
-        let resp = app.post("/internal/token", None, &creds).await;
+        let resp = app.internal_token(&creds).await;
         assert_error(resp, StatusCode::UNAUTHORIZED, "INVALID_CLIENT").await;
     }
 }
@@ -34,28 +30,20 @@ async fn internal_user_lookup_needs_a_service_token() {
     let account = app.account().await;
     let service = app.service_token().await;
     let resp = app
-        .get(&format!("/internal/users/{}", account.id), Some(&service))
+        .internal_user(Some(&service), &account.id.to_string())
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["email"], account.email.as_str());
     assert_eq!(body["disabled"], false);
     let resp = app
-        .get(
-            &format!("/internal/users/{}", account.id),
-            Some(&account.access),
-        )
+        .internal_user(Some(&account.access), &account.id.to_string())
         .await;
     assert_error(resp, StatusCode::FORBIDDEN, "FORBIDDEN").await;
-    let resp = app
-        .get(&format!("/internal/users/{}", account.id), None)
-        .await;
+    let resp = app.internal_user(None, &account.id.to_string()).await;
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     let resp = app
-        .get(
-            &format!("/internal/users/{}", uuid::Uuid::now_v7()),
-            Some(&service),
-        )
+        .internal_user(Some(&service), &uuid::Uuid::now_v7().to_string())
         .await;
     assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     // A service token is not a user: user routes refuse it.
@@ -70,9 +58,7 @@ async fn batch_lookup_returns_the_users_found() {
     let b = app.account().await;
     let service = app.service_token().await;
     let ids = json!({"ids": [a.id, b.id, uuid::Uuid::now_v7().to_string()]});
-    let resp = app
-        .post("/internal/users/batch", Some(&service), &ids)
-        .await;
+    let resp = app.internal_batch(Some(&service), &ids).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
     let mut found: Vec<&str> = body["items"]
@@ -91,13 +77,9 @@ async fn batch_lookup_returns_the_users_found() {
         json!({"ids": ["nope"]}),
         json!({}),
     ] {
-        let resp = app
-            .post("/internal/users/batch", Some(&service), &bad)
-            .await;
+        let resp = app.internal_batch(Some(&service), &bad).await;
         assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     }
-    let resp = app
-        .post("/internal/users/batch", Some(&a.access), &ids)
-        .await;
+    let resp = app.internal_batch(Some(&a.access), &ids).await;
     assert_error(resp, StatusCode::FORBIDDEN, "FORBIDDEN").await;
 }

@@ -10,7 +10,7 @@ fn kid_of(token: &str) -> String {
 #[tokio::test]
 async fn jwks_lists_public_keys_only() {
     let app = spawn_app().await;
-    let resp = app.get("/.well-known/jwks.json", None).await;
+    let resp = app.jwks().await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.headers()["cache-control"]
         .to_str()
@@ -90,12 +90,7 @@ async fn rotation_adds_a_key_and_keeps_the_old_one_published() {
         .await
         .unwrap();
     app.state.keys.reload().await.unwrap();
-    let body: Value = app
-        .get("/.well-known/jwks.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.jwks().await.json().await.unwrap();
     let kids: Vec<&str> = body["keys"]
         .as_array()
         .unwrap()

@@ -60,11 +60,9 @@ async fn patch_me_updates_name_and_image() {
     let app = spawn_app().await;
     let account = app.account().await;
     let resp = app
-        .send(
-            Method::PATCH,
-            "/api/auth/me",
+        .patch_me(
             Some(&account.access),
-            Some(&json!({"name": " Grace Hopper ", "imageUrl": "https://img.example.com/g.png"})),
+            &json!({"name": " Grace Hopper ", "imageUrl": "https://img.example.com/g.png"}),
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -74,12 +72,7 @@ async fn patch_me_updates_name_and_image() {
     assert_ne!(body["updatedAt"], body["createdAt"]);
     // Absent fields stay; null removes the image.
     let resp = app
-        .send(
-            Method::PATCH,
-            "/api/auth/me",
-            Some(&account.access),
-            Some(&json!({"imageUrl": null})),
-        )
+        .patch_me(Some(&account.access), &json!({"imageUrl": null}))
         .await;
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["name"], "Grace Hopper");
@@ -103,34 +96,15 @@ async fn patch_me_validates() {
         ),
     ];
     for (body, field) in cases {
-        let resp = app
-            .send(
-                Method::PATCH,
-                "/api/auth/me",
-                Some(&account.access),
-                Some(&body),
-            )
-            .await;
+        let resp = app.patch_me(Some(&account.access), &body).await;
         let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
         assert_eq!(error_fields(&err), vec![field]);
     }
     let resp = app
-        .send(
-            Method::PATCH,
-            "/api/auth/me",
-            Some(&account.access),
-            Some(&json!({"name": 5})),
-        )
+        .patch_me(Some(&account.access), &json!({"name": 5}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
-    let resp = app
-        .send(
-            Method::PATCH,
-            "/api/auth/me",
-            None,
-            Some(&json!({"name": "x"})),
-        )
-        .await;
+    let resp = app.patch_me(None, &json!({"name": "x"})).await;
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     // Nothing changed.
     let me: Value = app.me(&account.access).await.json().await.unwrap();
@@ -144,8 +118,7 @@ async fn changing_the_password_revokes_the_other_sessions() {
     let (other_access, other_refresh) = app.second_session(&account).await;
     let new_password = "a completely different passphrase";
     let resp = app
-        .post(
-            "/api/auth/password",
+        .change_password(
             Some(&account.access),
             &json!({"currentPassword": PASSWORD, "newPassword": new_password}),
         )
@@ -178,26 +151,21 @@ async fn changing_the_password_revokes_the_other_sessions() {
 async fn changing_the_password_checks_both_passwords() {
     let app = spawn_app().await;
     let account = app.account().await;
-    let resp = app
-        .post("/api/auth/password", Some(&account.access), &json!({"currentPassword": "not my password", "newPassword": "a completely different passphrase"}))
-        .await;
+    let resp = app.change_password(Some(&account.access), &json!({"currentPassword": "not my password", "newPassword": "a completely different passphrase"})).await;
     let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(error_fields(&err), vec!["currentPassword"]);
     let resp = app
-        .post(
-            "/api/auth/password",
+        .change_password(
             Some(&account.access),
             &json!({"currentPassword": PASSWORD, "newPassword": "12345678"}),
         )
         .await;
     let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(error_fields(&err), vec!["newPassword"]);
-    let resp = app
-        .post("/api/auth/password", Some(&account.access), &json!({}))
-        .await;
+    let resp = app.change_password(Some(&account.access), &json!({})).await;
     let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(error_fields(&err), vec!["currentPassword", "newPassword"]);
-    let resp = app.post("/api/auth/password", None, &json!({})).await;
+    let resp = app.change_password(None, &json!({})).await;
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     // The old password still works.
     assert_eq!(

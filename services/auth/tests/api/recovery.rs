@@ -5,13 +5,7 @@ use testkit::mail;
 use crate::helpers::*;
 
 async fn request_code(app: &TestApp, account: &Account) -> String {
-    let resp = app
-        .post(
-            "/api/auth/email/verify/request",
-            Some(&account.access),
-            &json!({}),
-        )
-        .await;
+    let resp = app.request_verification(Some(&account.access)).await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let mails = mail::mails_to(&app.mail_dir, &account.email);
     let last = mails.last().expect("a mail was written to the mail folder");
@@ -24,11 +18,7 @@ async fn the_mailed_code_verifies_the_email() {
     let account = app.account().await;
     let code = request_code(&app, &account).await;
     let resp = app
-        .post(
-            "/api/auth/email/verify",
-            Some(&account.access),
-            &json!({"code": code}),
-        )
+        .verify_email(Some(&account.access), &json!({"code": code}))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
@@ -37,20 +27,10 @@ async fn the_mailed_code_verifies_the_email() {
     assert_eq!(me["emailVerified"], true);
     // The code is single-use, and a verified email needs no new code.
     let resp = app
-        .post(
-            "/api/auth/email/verify",
-            Some(&account.access),
-            &json!({"code": code}),
-        )
+        .verify_email(Some(&account.access), &json!({"code": code}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "CODE_EXPIRED").await;
-    let resp = app
-        .post(
-            "/api/auth/email/verify/request",
-            Some(&account.access),
-            &json!({}),
-        )
-        .await;
+    let resp = app.request_verification(Some(&account.access)).await;
     assert_error(resp, StatusCode::CONFLICT, "EMAIL_ALREADY_VERIFIED").await;
 }
 
@@ -82,39 +62,23 @@ async fn wrong_codes_count_down_to_lockout() {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for remaining in (1..=4).rev() {
         let resp = app
-            .post(
-                "/api/auth/email/verify",
-                Some(&account.access),
-                &json!({"code": wrong}),
-            )
+            .verify_email(Some(&account.access), &json!({"code": wrong}))
             .await;
         let err = assert_error(resp, StatusCode::BAD_REQUEST, "INVALID_CODE").await;
         assert_eq!(err["error"]["details"]["attemptsRemaining"], remaining);
     }
     let resp = app
-        .post(
-            "/api/auth/email/verify",
-            Some(&account.access),
-            &json!({"code": wrong}),
-        )
+        .verify_email(Some(&account.access), &json!({"code": wrong}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "TOO_MANY_ATTEMPTS").await;
     // The right code no longer helps: a new one must be requested.
     let resp = app
-        .post(
-            "/api/auth/email/verify",
-            Some(&account.access),
-            &json!({"code": code}),
-        )
+        .verify_email(Some(&account.access), &json!({"code": code}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "CODE_EXPIRED").await;
     let fresh = request_code(&app, &account).await;
     let resp = app
-        .post(
-            "/api/auth/email/verify",
-            Some(&account.access),
-            &json!({"code": fresh}),
-        )
+        .verify_email(Some(&account.access), &json!({"code": fresh}))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
@@ -137,11 +101,7 @@ async fn an_expired_code_is_refused() {
         .await
         .unwrap();
     let resp = app
-        .post(
-            "/api/auth/email/verify",
-            Some(&account.access),
-            &json!({"code": code}),
-        )
+        .verify_email(Some(&account.access), &json!({"code": code}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "CODE_EXPIRED").await;
 }
@@ -156,27 +116,17 @@ async fn verification_input_errors() {
         json!({"code": "abcdef"}),
         json!({"code": "1234567"}),
     ] {
-        let resp = app
-            .post("/api/auth/email/verify", Some(&account.access), &bad)
-            .await;
+        let resp = app.verify_email(Some(&account.access), &bad).await;
         let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
         assert_eq!(error_fields(&err), vec!["code"]);
     }
     let resp = app
-        .post(
-            "/api/auth/email/verify",
-            Some(&account.access),
-            &json!({"code": 123456}),
-        )
+        .verify_email(Some(&account.access), &json!({"code": 123456}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
-    let resp = app
-        .post("/api/auth/email/verify", None, &json!({"code": "123456"}))
-        .await;
+    let resp = app.verify_email(None, &json!({"code": "123456"})).await;
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
-    let resp = app
-        .post("/api/auth/email/verify/request", None, &json!({}))
-        .await;
+    let resp = app.request_verification(None).await;
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
 }
 
@@ -186,13 +136,7 @@ async fn code_requests_are_rate_limited() {
     let account = app.account().await;
     request_code(&app, &account).await;
     request_code(&app, &account).await;
-    let resp = app
-        .post(
-            "/api/auth/email/verify/request",
-            Some(&account.access),
-            &json!({}),
-        )
-        .await;
+    let resp = app.request_verification(Some(&account.access)).await;
     assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
 }
 
@@ -207,21 +151,13 @@ async fn a_password_reset_replaces_the_password_and_ends_every_session() {
     let app = spawn_app().await;
     let account = app.account().await;
     let resp = app
-        .post(
-            "/api/auth/password/reset/request",
-            None,
-            &json!({"email": account.email.to_uppercase()}),
-        )
+        .request_reset(&json!({"email": account.email.to_uppercase()}))
         .await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let token = reset_token(&app, &account.email, 1).await;
     let new_password = "an entirely new passphrase";
     let resp = app
-        .post(
-            "/api/auth/password/reset",
-            None,
-            &json!({"token": token, "newPassword": new_password}),
-        )
+        .reset_password(&json!({"token": token, "newPassword": new_password}))
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(
@@ -242,11 +178,7 @@ async fn a_password_reset_replaces_the_password_and_ends_every_session() {
     );
     // Single use.
     let resp = app
-        .post(
-            "/api/auth/password/reset",
-            None,
-            &json!({"token": token, "newPassword": "yet another passphrase here"}),
-        )
+        .reset_password(&json!({"token": token, "newPassword": "yet another passphrase here"}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "INVALID_RESET_TOKEN").await;
 }
@@ -255,13 +187,7 @@ async fn a_password_reset_replaces_the_password_and_ends_every_session() {
 async fn reset_requests_do_not_reveal_accounts() {
     let app = spawn_app().await;
     let unknown = unique_email();
-    let resp = app
-        .post(
-            "/api/auth/password/reset/request",
-            None,
-            &json!({"email": unknown}),
-        )
-        .await;
+    let resp = app.request_reset(&json!({"email": unknown})).await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!({"status": "accepted"}));
@@ -273,19 +199,10 @@ async fn reset_requests_do_not_reveal_accounts() {
 async fn reset_tokens_expire_and_bad_input_is_refused() {
     let app = spawn_app().await;
     let account = app.account().await;
-    app.post(
-        "/api/auth/password/reset/request",
-        None,
-        &json!({"email": account.email}),
-    )
-    .await;
+    app.request_reset(&json!({"email": account.email})).await;
     let token = reset_token(&app, &account.email, 1).await;
     let resp = app
-        .post(
-            "/api/auth/password/reset",
-            None,
-            &json!({"token": token, "newPassword": "weak"}),
-        )
+        .reset_password(&json!({"token": token, "newPassword": "weak"}))
         .await;
     let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(error_fields(&err), vec!["newPassword"]);
@@ -302,30 +219,16 @@ async fn reset_tokens_expire_and_bad_input_is_refused() {
         .await
         .unwrap();
     let resp = app
-        .post(
-            "/api/auth/password/reset",
-            None,
-            &json!({"token": token, "newPassword": "an entirely new passphrase"}),
-        )
+        .reset_password(&json!({"token": token, "newPassword": "an entirely new passphrase"}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "INVALID_RESET_TOKEN").await;
     let resp = app
-        .post(
-            "/api/auth/password/reset",
-            None,
-            &json!({"token": "forged", "newPassword": "an entirely new passphrase"}),
-        )
+        .reset_password(&json!({"token": "forged", "newPassword": "an entirely new passphrase"}))
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "INVALID_RESET_TOKEN").await;
-    let resp = app
-        .post(
-            "/api/auth/password/reset/request",
-            None,
-            &json!({"email": "nope"}),
-        )
-        .await;
+    let resp = app.request_reset(&json!({"email": "nope"})).await;
     assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
-    let resp = app.post("/api/auth/password/reset", None, &json!({})).await;
+    let resp = app.reset_password(&json!({})).await;
     let err = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(error_fields(&err), vec!["newPassword", "token"]);
 }
@@ -339,13 +242,7 @@ async fn reset_requests_are_rate_limited() {
     .await;
     let account = app.account().await;
     for _ in 0..2 {
-        let resp = app
-            .post(
-                "/api/auth/password/reset/request",
-                None,
-                &json!({"email": account.email}),
-            )
-            .await;
+        let resp = app.request_reset(&json!({"email": account.email})).await;
         assert_eq!(resp.status(), StatusCode::ACCEPTED);
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -354,18 +251,7 @@ async fn reset_requests_are_rate_limited() {
         1,
         "one mail per account per hour"
     );
-    app.post(
-        "/api/auth/password/reset/request",
-        None,
-        &json!({"email": unique_email()}),
-    )
-    .await;
-    let resp = app
-        .post(
-            "/api/auth/password/reset/request",
-            None,
-            &json!({"email": unique_email()}),
-        )
-        .await;
+    app.request_reset(&json!({"email": unique_email()})).await;
+    let resp = app.request_reset(&json!({"email": unique_email()})).await;
     assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
 }

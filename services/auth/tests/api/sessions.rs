@@ -52,14 +52,7 @@ async fn revoking_one_session_ends_only_that_one() {
         .as_str()
         .unwrap()
         .to_owned();
-    let resp = app
-        .send(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{other_id}"),
-            Some(&account.access),
-            None,
-        )
-        .await;
+    let resp = app.revoke_session(Some(&account.access), &other_id).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         app.me(&other_access).await.status(),
@@ -67,14 +60,7 @@ async fn revoking_one_session_ends_only_that_one() {
     );
     assert_eq!(app.me(&account.access).await.status(), StatusCode::OK);
     // Revoking it again: it is no longer an active session.
-    let resp = app
-        .send(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{other_id}"),
-            Some(&account.access),
-            None,
-        )
-        .await;
+    let resp = app.revoke_session(Some(&account.access), &other_id).await;
     assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
 }
 
@@ -85,14 +71,7 @@ async fn another_users_session_is_not_found() {
     let bob = app.account().await;
     let body: Value = app.sessions(&bob.access).await.json().await.unwrap();
     let bobs = body["items"][0]["id"].as_str().unwrap().to_owned();
-    let resp = app
-        .send(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{bobs}"),
-            Some(&alice.access),
-            None,
-        )
-        .await;
+    let resp = app.revoke_session(Some(&alice.access), &bobs).await;
     assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     assert_eq!(
         app.me(&bob.access).await.status(),
@@ -100,23 +79,9 @@ async fn another_users_session_is_not_found() {
         "bob's session survives"
     );
     for id in [uuid::Uuid::now_v7().to_string(), "not-a-uuid".to_owned()] {
-        let resp = app
-            .send(
-                Method::DELETE,
-                &format!("/api/auth/sessions/{id}"),
-                Some(&alice.access),
-                None,
-            )
-            .await;
+        let resp = app.revoke_session(Some(&alice.access), &id).await;
         assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     }
-    let resp = app
-        .send(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{bobs}"),
-            None,
-            None,
-        )
-        .await;
+    let resp = app.revoke_session(None, &bobs).await;
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
 }
