@@ -66,6 +66,20 @@ fn email() -> String {
     format!("e2e-{}@example.com", uuid::Uuid::now_v7().simple())
 }
 
+/// Signs up a new account through the gateway; returns its email and the answer.
+async fn signup(name: &str) -> (String, Value) {
+    let address = email();
+    let resp = call(
+        Method::POST,
+        "/api/auth/signup",
+        None,
+        Some(json!({"name": name, "email": address, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    (address, resp.json().await.unwrap())
+}
+
 #[tokio::test]
 async fn the_gateway_reports_itself_and_each_upstream() {
     let resp = call(Method::GET, "/health", None, None).await;
@@ -79,16 +93,7 @@ async fn the_gateway_reports_itself_and_each_upstream() {
 
 #[tokio::test]
 async fn an_account_lives_its_whole_life_through_the_gateway() {
-    let address = email();
-    let resp = call(
-        Method::POST,
-        "/api/auth/signup",
-        None,
-        Some(json!({"name": "E2E", "email": address, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let body: Value = resp.json().await.unwrap();
+    let (address, body) = signup("E2E").await;
     let access = body["accessToken"].as_str().unwrap().to_owned();
     let refresh = body["refreshToken"].as_str().unwrap().to_owned();
 
@@ -152,15 +157,7 @@ async fn an_account_lives_its_whole_life_through_the_gateway() {
 
 #[tokio::test]
 async fn a_password_reset_works_from_the_mailed_token() {
-    let address = email();
-    let resp = call(
-        Method::POST,
-        "/api/auth/signup",
-        None,
-        Some(json!({"name": "Reset", "email": address, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
+    let (address, _) = signup("Reset").await;
     let resp = call(
         Method::POST,
         "/api/auth/password/reset/request",
@@ -299,15 +296,7 @@ async fn upstream_failures_and_rate_limits_answer_in_the_envelope() {
 /// that `make test` configures (`AUTH_BOOTSTRAP_ADMIN_EMAILS`).
 #[tokio::test]
 async fn account_management_and_admin_routes_work_through_the_gateway() {
-    let address = email();
-    let resp = call(
-        Method::POST,
-        "/api/auth/signup",
-        None,
-        Some(json!({"name": "Mgmt", "email": address, "password": PASSWORD})),
-    )
-    .await;
-    let body: Value = resp.json().await.unwrap();
+    let (address, body) = signup("Mgmt").await;
     let access = body["accessToken"].as_str().unwrap().to_owned();
     let user_id = body["user"]["id"].as_str().unwrap().to_owned();
 
