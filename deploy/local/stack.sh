@@ -41,7 +41,8 @@ start_services() {
     if pid_alive "$PIDS/$svc.pid"; then log "$svc already running"; continue; fi
     env $(service_env "$svc") "$BIN/$svc" migrate >>"$LOGS/$svc.log" 2>&1 || die "$svc migrations failed (see $LOGS/$svc.log)"
     # Settings given in the environment (AUTH_BOOTSTRAP_ADMIN_EMAILS, SMTP_URL, ...) pass through.
-    env $(service_env "$svc") "$BIN/$svc" serve >>"$LOGS/$svc.log" 2>&1 &
+    # A session of its own: Ctrl-C reaches this script, which stops services in order.
+    setsid env $(service_env "$svc") "$BIN/$svc" serve >>"$LOGS/$svc.log" 2>&1 </dev/null &
     echo $! > "$PIDS/$svc.pid"
   done
   for svc in "${SERVICES[@]}"; do
@@ -104,7 +105,8 @@ case "${1:-run}" in
     ensure_packages
     log "building ($PROFILE)"
     (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth) || die "build failed"
-    trap 'echo; log "stopping"; stop_all; exit 0' INT TERM
+    tail_pid=""
+    trap 'echo; log "stopping"; [ -z "$tail_pid" ] || kill "$tail_pid" 2>/dev/null; stop_all; exit 0' INT TERM
     start_all
     print_urls
     # Follow the service logs until Ctrl-C; stop if a service dies.

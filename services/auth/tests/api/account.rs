@@ -519,3 +519,50 @@ async fn refresh_is_rate_limited_per_ip() {
     let resp = app.refresh("anything").await;
     assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
 }
+
+#[tokio::test]
+async fn an_older_hash_is_upgraded_at_the_next_login() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let app = spawn_app().await;
+    let account = app.account().await;
+    let id = uuid::Uuid::parse_str(&account.id).unwrap();
+    // As an earlier release would have stored it: m=4096, t=1.
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).unwrap(),
+    );
+    let old = weak
+        .hash_password(
+            PASSWORD.as_bytes(),
+            &SaltString::generate(&mut rand::thread_rng()),
+        )
+        .unwrap()
+        .to_string();
+    let old_clone = old.clone();
+    app.state
+        .db
+        .run(move |conn| auth::db::users::set_password_hash(conn, id, &old_clone))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.login(&account.email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let upgraded = app
+        .state
+        .db
+        .run(move |conn| Ok(auth::db::users::find(conn, id)?.unwrap().password_hash))
+        .await
+        .unwrap();
+    assert_ne!(upgraded, old);
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{upgraded}"
+    );
+    // And the upgraded hash still logs in.
+    assert_eq!(
+        app.login(&account.email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
