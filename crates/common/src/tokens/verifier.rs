@@ -10,7 +10,13 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::json;
 
+use sha2::{Digest, Sha256};
+
 use super::{AuthUser, RevocationList, Role, ACCESS_TOKEN_TYP};
+
+/// Verified tokens remembered at most this long (and never past their `exp`).
+const VERIFIED_TTL: Duration = Duration::from_secs(60);
+const VERIFIED_CAPACITY: u64 = 4096;
 use crate::config::{split_list, CommonSettings};
 use crate::error::ApiError;
 
@@ -119,6 +125,10 @@ pub struct TokenVerifier {
     leeway: u64,
     min_refetch: Duration,
     revocations: RevocationList,
+    /// SHA-256 of a token that passed every check, to the caller it proved. A client
+    /// sends the same token for minutes; this skips the signature check, never the
+    /// expiry or revocation checks.
+    verified: moka::sync::Cache<[u8; 32], AuthUser>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +176,10 @@ impl TokenVerifier {
             leeway,
             min_refetch,
             revocations,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .time_to_live(VERIFIED_TTL)
+                .build(),
         }
     }
 
@@ -237,6 +251,33 @@ impl TokenVerifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<AuthUser, TokenError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(user) = self.verified.get(&digest) {
+            let now = chrono::Utc::now().timestamp();
+            let leeway = i64::try_from(self.leeway).unwrap_or(0);
+            if user.expires_at + leeway >= now {
+                self.check_revocation(&user)?;
+                return Ok(user);
+            }
+            self.verified.invalidate(&digest);
+        }
+        let user = self.verify_uncached(token).await?;
+        self.verified.insert(digest, user.clone());
+        Ok(user)
+    }
+
+    fn check_revocation(&self, user: &AuthUser) -> Result<(), TokenError> {
+        let first_party = self
+            .issuers
+            .iter()
+            .any(|i| i.config.first_party && i.config.name == user.issuer);
+        match &user.session_id {
+            Some(sid) if first_party && self.revocations.contains(sid) => Err(TokenError::Revoked),
+            _ => Ok(()),
+        }
+    }
+
+    async fn verify_uncached(&self, token: &str) -> Result<AuthUser, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         let iss = peek_issuer(token)?;
         let issuer = self
