@@ -26,6 +26,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with_leeway(30).await
+}
+
+async fn fixture_with_leeway(leeway: u64) -> Fixture {
     let issuer = TestIssuer::start().await;
     let clerk = TestIssuer::start().await;
     let revocations = RevocationList::new();
@@ -52,7 +56,7 @@ async fn fixture() -> Fixture {
                 first_party: false,
             },
         ],
-        30,
+        leeway,
         Duration::from_secs(60),
         revocations.clone(),
     );
@@ -350,35 +354,19 @@ async fn revocations_fan_out_through_redis() {
 /// revocation.
 #[tokio::test]
 async fn remembered_tokens_still_expire_and_still_get_revoked() {
-    let issuer = TestIssuer::start().await;
-    let revocations = RevocationList::new();
-    let verifier = TokenVerifier::new(
-        vec![IssuerConfig {
-            name: "reelstack".into(),
-            issuer: ISS.into(),
-            jwks: JwksSource::Http(issuer.jwks_url.clone()),
-            audience: Some(AUD.into()),
-            algorithms: vec![Algorithm::EdDSA],
-            required_typ: Some("at+jwt".into()),
-            authorized_parties: None,
-            first_party: true,
-        }],
-        0,
-        Duration::from_secs(60),
-        revocations.clone(),
-    );
+    let f = fixture_with_leeway(0).await;
     let now = chrono::Utc::now().timestamp();
-    let short = issuer.mint(&with(claims(), "exp", json!(now + 1)));
-    verifier.verify(&short).await.unwrap();
-    verifier.verify(&short).await.unwrap();
+    let short = f.issuer.mint(&with(claims(), "exp", json!(now + 1)));
+    f.verifier.verify(&short).await.unwrap();
+    f.verifier.verify(&short).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(verifier.verify(&short).await, Err(TokenError::Expired));
+    assert_eq!(f.verifier.verify(&short).await, Err(TokenError::Expired));
 
-    let token = issuer.mint(&claims());
-    verifier.verify(&token).await.unwrap();
-    revocations.insert(
+    let token = f.issuer.mint(&claims());
+    f.verifier.verify(&token).await.unwrap();
+    f.revocations.insert(
         "0190a1b2-0000-7000-8000-0000000000aa",
         chrono::Utc::now().timestamp() + 60,
     );
-    assert_eq!(verifier.verify(&token).await, Err(TokenError::Revoked));
+    assert_eq!(f.verifier.verify(&token).await, Err(TokenError::Revoked));
 }
