@@ -20,8 +20,8 @@ check: ## Fast type check while iterating
 infra: ## Only PostgreSQL and Redis (for cargo test by hand)
 	bash deploy/local/infra.sh up
 
-e2e: ## End-to-end tests against a stack already running (make run in another terminal)
-	E2E_GATEWAY_URL=http://127.0.0.1:8080 cargo test -p e2e -- --skip upstream_failures
+e2e: ## End-to-end tests against a running stack: AUTH_BOOTSTRAP_ADMIN_EMAILS=e2e-admin@example.com make run
+	E2E_GATEWAY_URL=http://127.0.0.1:8080 E2E_ADMIN_EMAIL=e2e-admin@example.com cargo test -p e2e --tests -- --skip upstream_failures
 
 bench: ## Benchmarks in release mode; reports under target/bench/
 	bash deploy/bench/run.sh
