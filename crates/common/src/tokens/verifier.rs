@@ -263,6 +263,7 @@ impl TokenVerifier {
         }
         let user = self.verify_uncached(token).await?;
         self.verified.insert(digest, user.clone());
+        self.check_revocation(&user)?;
         Ok(user)
     }
 
@@ -277,6 +278,8 @@ impl TokenVerifier {
         }
     }
 
+    /// Every check but revocation, which [`Self::verify`] makes for cached and
+    /// fresh tokens alike.
     async fn verify_uncached(&self, token: &str) -> Result<AuthUser, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         let iss = peek_issuer(token)?;
@@ -327,13 +330,6 @@ impl TokenVerifier {
         } else {
             Role::User
         };
-        if config.first_party {
-            if let Some(sid) = &claims.sid {
-                if self.revocations.contains(sid) {
-                    return Err(TokenError::Revoked);
-                }
-            }
-        }
         Ok(AuthUser {
             subject: claims.sub,
             issuer: config.name.clone(),
