@@ -86,6 +86,21 @@ impl Db {
     }
 }
 
+/// A pattern matching `q` anywhere, for ILIKE: `%`, `_` and `\` in user text are
+/// escaped so they match literally.
+pub fn like_pattern(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 2);
+    out.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
 /// Applies pending migrations and returns the versions applied.
 pub fn run_migrations(
     conn: &mut PgConnection,
@@ -103,4 +118,12 @@ pub fn migrate_url(url: &str, migrations: EmbeddedMigrations) -> anyhow::Result<
     let mut conn = PgConnection::establish(url)
         .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
     run_migrations(&mut conn, migrations)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(super::like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
 }

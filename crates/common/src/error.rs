@@ -30,6 +30,13 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Adds every message of `other`.
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (field, messages) in other.0 {
+            self.0.entry(field).or_default().extend(messages);
+        }
+    }
+
     /// `Ok(())` when nothing was added, else the 422 error carrying every field.
     pub fn into_result(self) -> Result<(), ApiError> {
         if self.is_empty() {
@@ -199,6 +206,24 @@ impl ApiError {
             _ => json!({}),
         }
     }
+}
+
+/// The error envelope every route answers with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Stable code: `BAD_REQUEST`, `UNAUTHENTICATED`, `VALIDATION_FAILED`, `EMAIL_TAKEN`, ...
+    pub code: String,
+    pub message: String,
+    /// `fields` for validation errors, `reason` for token errors.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub request_id: String,
 }
 
 /// Builds the envelope body for a status, code and message; used by [`ApiError`] and

@@ -19,6 +19,9 @@ pub struct HealthState {
     pub version: &'static str,
     pub db: Option<Db>,
     pub redis: Option<RedisHandle>,
+    /// Redis down makes the service `degraded` (still ready) instead of unready:
+    /// for services that keep working without it.
+    pub redis_optional: bool,
     pub shutting_down: Arc<AtomicBool>,
 }
 
@@ -34,8 +37,15 @@ impl HealthState {
             version,
             db,
             redis,
+            redis_optional: false,
             shutting_down: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Readiness stays 200 (`"status": "degraded"`) while Redis is down.
+    pub fn with_optional_redis(mut self) -> Self {
+        self.redis_optional = true;
+        self
     }
 
     pub fn is_shutting_down(&self) -> bool {
@@ -55,6 +65,7 @@ async fn live() -> HttpResponse {
 
 async fn ready(state: web::Data<HealthState>) -> HttpResponse {
     let mut ok = true;
+    let mut degraded = false;
     let mut checks = serde_json::Map::new();
     if let Some(db) = &state.db {
         let probe = db.run(|conn| {
@@ -73,7 +84,11 @@ async fn ready(state: web::Data<HealthState>) -> HttpResponse {
         Some(redis) => {
             let result = tokio::time::timeout(Duration::from_secs(1), redis.ping()).await;
             let healthy = matches!(result, Ok(Ok(())));
-            ok &= healthy;
+            if state.redis_optional {
+                degraded |= !healthy;
+            } else {
+                ok &= healthy;
+            }
             checks.insert("redis".into(), json!(if healthy { "ok" } else { "down" }));
         }
         None => {
@@ -85,7 +100,11 @@ async fn ready(state: web::Data<HealthState>) -> HttpResponse {
         checks.insert("shutdown".into(), json!("in progress"));
     }
     let body = json!({
-        "status": if ok { "ok" } else { "unavailable" },
+        "status": match (ok, degraded) {
+            (false, _) => "unavailable",
+            (true, true) => "degraded",
+            (true, false) => "ok",
+        },
         "service": state.service,
         "version": state.version,
         "checks": checks,

@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod health;
 pub mod metrics;

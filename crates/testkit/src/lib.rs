@@ -5,6 +5,7 @@
 pub mod db;
 pub mod issuer;
 pub mod mail;
+pub mod tmdb_sim;
 
 pub use db::TestDb;
 pub use issuer::TestIssuer;

@@ -101,20 +101,6 @@ pub fn promote_admins(conn: &mut PgConnection, emails: &[String]) -> Result<usiz
     .execute(conn)?)
 }
 
-/// Escapes `%`, `_` and `\` so user text is matched literally by ILIKE.
-fn like_pattern(q: &str) -> String {
-    let mut out = String::with_capacity(q.len() + 2);
-    out.push('%');
-    for c in q.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 pub fn admin_list(
     conn: &mut PgConnection,
     q: Option<&str>,
@@ -124,7 +110,7 @@ pub fn admin_list(
     let filtered = || {
         let mut query = users::table.into_boxed();
         if let Some(q) = q {
-            let pattern = like_pattern(q);
+            let pattern = common::db::like_pattern(q);
             query = query.filter(
                 users::email
                     .ilike(pattern.clone())
@@ -163,12 +149,4 @@ pub fn admin_update(
         .returning(User::as_returning())
         .get_result(conn)
         .optional()?)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(super::like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
-    }
 }

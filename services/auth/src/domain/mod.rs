@@ -4,9 +4,8 @@
 pub mod email;
 mod name;
 mod password;
-mod url;
 
+pub use common::domain::ImageUrl;
 pub use email::Email;
 pub use name::DisplayName;
 pub use password::NewPassword;
-pub use url::ImageUrl;

@@ -3,19 +3,8 @@
 pub struct DisplayName(String);
 
 impl DisplayName {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let trimmed = raw.trim();
-        let len = trimmed.chars().count();
-        if len == 0 {
-            return Err("must not be empty");
-        }
-        if len > 100 {
-            return Err("must be at most 100 characters");
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err("must not contain control characters");
-        }
-        Ok(Self(trimmed.to_owned()))
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        common::domain::bounded_text(raw, 100).map(Self)
     }
 
     pub fn into_inner(self) -> String {

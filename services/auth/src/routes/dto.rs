@@ -128,20 +128,4 @@ pub struct UserBatch {
     pub items: Vec<AdminUserDto>,
 }
 
-/// The error envelope every route answers with.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorEnvelope {
-    pub error: ErrorBody,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorBody {
-    /// Stable code: `BAD_REQUEST`, `UNAUTHENTICATED`, `VALIDATION_FAILED`, `EMAIL_TAKEN`, ...
-    pub code: String,
-    pub message: String,
-    /// `fields` for validation errors, `reason` for token errors.
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-    pub request_id: String,
-}
+pub use common::error::{ErrorBody, ErrorEnvelope};

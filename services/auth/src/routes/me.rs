@@ -2,11 +2,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use common::domain::double_option;
 use common::ratelimit::Limit;
 use common::tokens::AuthUser;
 use common::{ApiError, FieldErrors};
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -17,15 +18,6 @@ use crate::db;
 use crate::db::users::ProfileChanges;
 use crate::domain::{DisplayName, ImageUrl, NewPassword};
 use crate::state::AppState;
-
-/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Deserialize::deserialize(de).map(Some)
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -1,0 +1,2 @@
+DROP TABLE library_movies;
+DROP TABLE saved_titles;

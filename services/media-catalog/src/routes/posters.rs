@@ -1,0 +1,207 @@
+//! Uploading and serving a library movie's poster.
+
+use actix_multipart::{Multipart, MultipartError};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use common::tokens::AuthUser;
+use common::ApiError;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::{ErrorEnvelope, LibraryMovieDto};
+use super::library::{movie_id, not_found};
+use crate::catalog::etag_matches;
+use crate::db::models::PosterColumns;
+use crate::db::{self, Owner};
+use crate::posters::{self, PosterError, PosterSize};
+use crate::state::AppState;
+
+/// The form fields a poster may be sent in.
+const FILE_FIELDS: &[&str] = &["poster", "file"];
+
+/// `multipart/form-data` with the image in a field named `poster` (or `file`).
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documentation only")]
+pub struct PosterUpload {
+    /// PNG, JPEG or WebP, at most 5 MB.
+    #[schema(value_type = String, format = Binary)]
+    poster: Vec<u8>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PosterParams {
+    /// original (default), w92 or w342.
+    pub size: Option<String>,
+}
+
+fn multipart_error(error: MultipartError) -> ApiError {
+    match error {
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible
+        | MultipartError::BoundaryMissing => ApiError::UnsupportedMediaType(
+            "Content-Type must be multipart/form-data with a boundary".to_owned(),
+        ),
+        MultipartError::Payload(e) => common::error::payload_error_handler(e),
+        other => ApiError::BadRequest(format!("Malformed multipart body: {other}")),
+    }
+}
+
+/// Reads the file field, refusing more than `max` bytes; other fields are skipped.
+async fn read_file(payload: &mut Multipart, max: usize) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::PayloadTooLarge(format!(
+            "The poster must be at most {} MB",
+            max / (1024 * 1024)
+        ))
+    };
+    let mut file = None;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(multipart_error)?;
+        let wanted = file.is_none() && field.name().is_some_and(|n| FILE_FIELDS.contains(&n));
+        let mut buffer = BytesMut::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(multipart_error)?;
+            if wanted {
+                if buffer.len() + chunk.len() > max {
+                    return Err(too_large());
+                }
+                buffer.extend_from_slice(&chunk);
+            }
+        }
+        if wanted {
+            file = Some(buffer.freeze());
+        }
+    }
+    file.filter(|f| !f.is_empty())
+        .ok_or_else(|| ApiError::validation("poster", "is required (a file field named poster)"))
+}
+
+fn poster_error(error: PosterError) -> ApiError {
+    match error {
+        PosterError::Unsupported => ApiError::UnsupportedMediaType(error.to_string()),
+        PosterError::Unreadable(_) | PosterError::TooLarge => {
+            ApiError::validation("poster", &error.to_string())
+        }
+    }
+}
+
+#[utoipa::path(put, path = "/api/library/movies/{id}/poster", tag = "library", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Movie id")),
+    request_body(content = PosterUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Stored with w92 and w342 thumbnails", body = LibraryMovieDto),
+        (status = 400, description = "Malformed multipart body", body = ErrorEnvelope),
+        (status = 404, description = "No such movie in the caller's library", body = ErrorEnvelope),
+        (status = 413, description = "Larger than 5 MB", body = ErrorEnvelope),
+        (status = 415, description = "Not multipart, or not a PNG, JPEG or WebP image (read from the bytes)", body = ErrorEnvelope),
+        (status = 422, description = "No file, or an image that cannot be decoded", body = ErrorEnvelope),
+    ))]
+pub async fn upload(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    mut payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let id = movie_id(&path)?;
+    let owner = Owner::from(&user);
+    let lookup = owner.clone();
+    state
+        .db
+        .run(move |conn| db::library::find(conn, &lookup, id))
+        .await?
+        .ok_or_else(not_found)?;
+    let original = read_file(&mut payload, state.settings.poster_max_bytes).await?;
+    let poster = web::block(move || posters::process(original))
+        .await
+        .map_err(|e| ApiError::internal(format!("poster processing: {e}")))?
+        .map_err(poster_error)?;
+    state
+        .posters
+        .save(id, &poster)
+        .await
+        .map_err(|e| ApiError::internal(format!("storing the poster: {e}")))?;
+    let columns = PosterColumns {
+        poster_etag: Some(poster.etag.clone()),
+        poster_content_type: Some(poster.kind.content_type().to_owned()),
+        poster_thumbnail_type: Some(poster.thumbnail_type.to_owned()),
+        poster_width: i32::try_from(poster.width).ok(),
+        poster_height: i32::try_from(poster.height).ok(),
+    };
+    let updated = state
+        .db
+        .run(move |conn| db::library::set_poster(conn, &owner, id, &columns))
+        .await?;
+    match updated {
+        Some(row) => Ok(HttpResponse::Ok().json(LibraryMovieDto::from(row))),
+        None => {
+            // Deleted while the upload was processed: do not leave its images behind.
+            let _ = state.posters.delete(id).await;
+            Err(not_found())
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/library/movies/{id}/poster", tag = "library", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Movie id"), PosterParams),
+    responses(
+        (status = 200, description = "The image, with ETag and Cache-Control", content_type = "image/*"),
+        (status = 304, description = "`If-None-Match` matched"),
+        (status = 404, description = "No such movie, or no poster uploaded", body = ErrorEnvelope),
+        (status = 422, description = "Unknown size", body = ErrorEnvelope),
+    ))]
+pub async fn serve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    params: web::Query<PosterParams>,
+) -> Result<HttpResponse, ApiError> {
+    let id = movie_id(&path)?;
+    let size = match params.size.as_deref().map(str::trim) {
+        None => PosterSize::Original,
+        Some(raw) => PosterSize::parse(raw).ok_or_else(|| {
+            ApiError::validation(
+                "size",
+                &format!("must be one of {}", PosterSize::ACCEPTED.join(", ")),
+            )
+        })?,
+    };
+    let owner = Owner::from(&user);
+    let movie = state
+        .db
+        .run(move |conn| db::library::find(conn, &owner, id))
+        .await?
+        .ok_or_else(not_found)?;
+    let no_poster = || ApiError::not_found("Poster");
+    let etag = format!(
+        "\"{}-{}\"",
+        movie.poster_etag.as_deref().ok_or_else(no_poster)?,
+        size.as_str()
+    );
+    let content_type = match size {
+        PosterSize::Original => movie.poster_content_type,
+        _ => movie.poster_thumbnail_type,
+    }
+    .ok_or_else(no_poster)?;
+    // Owner-only content: browsers may keep it, shared caches may not.
+    let cache_control = "private, max-age=86400";
+    if etag_matches(&req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, cache_control))
+            .finish());
+    }
+    let bytes = state.posters.load(id, size).await.map_err(|e| match e {
+        object_store::Error::NotFound { .. } => no_poster(),
+        other => ApiError::internal(format!("reading the poster: {other}")),
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .body(bytes))
+}
