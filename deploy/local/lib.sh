@@ -36,7 +36,8 @@ ensure_packages() {
   [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
   command -v psql >/dev/null || missing+=(postgresql-client)
   command -v curl >/dev/null || missing+=(curl)
-  [ -n "${REDIS_URL+x}" ] || command -v redis-server >/dev/null || missing+=(redis-server)
+  # redis-server also for the tests that stop and restart a Redis of their own.
+  command -v redis-server >/dev/null || missing+=(redis-server)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   if [ "${NEED_WRK:-0}" = 1 ]; then command -v wrk >/dev/null || missing+=(wrk); fi
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -5,10 +5,12 @@
 pub mod db;
 pub mod issuer;
 pub mod mail;
+pub mod redis_server;
 pub mod tmdb_sim;
 
 pub use db::TestDb;
 pub use issuer::TestIssuer;
+pub use redis_server::RedisServer;
 
 use std::path::PathBuf;
 use std::sync::Once;

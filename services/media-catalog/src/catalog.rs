@@ -257,7 +257,12 @@ pub fn upstream_error(error: UpstreamError, subject: &str) -> ApiError {
             "The movie database is busy, retry later",
         )
         .with_details(json!({ "retryAfter": retry_after_secs })),
-        UpstreamError::Unavailable(_) => ApiError::coded(
+        UpstreamError::Status(status) if status < 500 => ApiError::coded(
+            StatusCode::BAD_GATEWAY,
+            "BAD_GATEWAY",
+            "The movie database refused this service's request",
+        ),
+        UpstreamError::Status(_) | UpstreamError::Unavailable(_) => ApiError::coded(
             StatusCode::SERVICE_UNAVAILABLE,
             "UPSTREAM_UNAVAILABLE",
             "The movie database is unavailable, retry later",

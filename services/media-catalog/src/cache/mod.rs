@@ -520,14 +520,14 @@ mod tests {
             .unwrap();
         let stale = cache
             .get_or_fetch("k".into(), Duration::ZERO, || async {
-                Err(UpstreamError::Unavailable("down".into()))
+                Err(UpstreamError::Status(500))
             })
             .await
             .unwrap();
         assert_eq!(
             stale.status,
             CacheStatus::StaleOnError {
-                upstream_status: Some(503)
+                upstream_status: Some(500)
             }
         );
         assert_eq!(&stale.entry.body[..], b"1");

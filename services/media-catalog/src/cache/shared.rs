@@ -126,6 +126,7 @@ fn encode_error(error: &UpstreamError) -> String {
             format!("rate_limited:{retry_after_secs}")
         }
         UpstreamError::Timeout => "timeout".to_owned(),
+        UpstreamError::Status(status) => format!("status:{status}"),
         UpstreamError::Unavailable(_) => "unavailable".to_owned(),
     }
 }
@@ -135,6 +136,7 @@ fn decode_error(raw: &str) -> UpstreamError {
         Some(("rate_limited", secs)) => UpstreamError::RateLimited {
             retry_after_secs: secs.parse().unwrap_or(1),
         },
+        Some(("status", status)) => UpstreamError::Status(status.parse().unwrap_or(502)),
         _ => match raw {
             "not_found" => UpstreamError::NotFound,
             "unauthorized" => UpstreamError::Unauthorized,
@@ -157,6 +159,7 @@ mod tests {
                 retry_after_secs: 7,
             },
             UpstreamError::Timeout,
+            UpstreamError::Status(500),
         ] {
             assert_eq!(decode_error(&encode_error(&error)), error);
         }

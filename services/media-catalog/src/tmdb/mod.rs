@@ -29,7 +29,10 @@ pub enum UpstreamError {
     RateLimited { retry_after_secs: u64 },
     #[error("TMDB did not answer in time")]
     Timeout,
-    /// Connection errors, 5xx and unreadable answers.
+    /// Another status than success, 401, 404 or 429.
+    #[error("TMDB answered {0}")]
+    Status(u16),
+    /// Connection errors and unreadable answers.
     #[error("TMDB unavailable: {0}")]
     Unavailable(String),
 }
@@ -41,17 +44,19 @@ impl UpstreamError {
             Self::NotFound => Some(404),
             Self::Unauthorized => Some(401),
             Self::RateLimited { .. } => Some(429),
-            Self::Timeout => None,
-            Self::Unavailable(_) => Some(503),
+            Self::Status(status) => Some(*status),
+            Self::Timeout | Self::Unavailable(_) => None,
         }
     }
 
-    /// A stale copy may stand in for these; a 404 or bad credentials it may not.
+    /// A stale copy may stand in for these; a 404, bad credentials or a request
+    /// TMDB refused (4xx) it may not.
     pub fn allows_stale(&self) -> bool {
-        matches!(
-            self,
-            Self::RateLimited { .. } | Self::Timeout | Self::Unavailable(_)
-        )
+        match self {
+            Self::RateLimited { .. } | Self::Timeout | Self::Unavailable(_) => true,
+            Self::Status(status) => *status >= 500,
+            Self::NotFound | Self::Unauthorized => false,
+        }
     }
 }
 
@@ -92,7 +97,9 @@ impl TmdbClient {
         loop {
             let result = self.attempt(path, query).await;
             let retry_in = match &result {
-                Err(UpstreamError::Unavailable(_)) if attempt < self.retries => {
+                Err(e @ (UpstreamError::Unavailable(_) | UpstreamError::Status(_)))
+                    if attempt < self.retries && e.allows_stale() =>
+                {
                     Some(backoff(attempt))
                 }
                 Err(UpstreamError::RateLimited { retry_after_secs })
@@ -176,7 +183,7 @@ impl TmdbClient {
                     .pause_for(Duration::from_secs(retry_after_secs));
                 Err(UpstreamError::RateLimited { retry_after_secs })
             }
-            s => Err(UpstreamError::Unavailable(format!("TMDB answered {s}"))),
+            s => Err(UpstreamError::Status(s.as_u16())),
         }
     }
 }
