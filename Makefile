@@ -20,7 +20,7 @@ check: ## Fast type check while iterating
 infra: ## Only PostgreSQL and Redis (for cargo test by hand)
 	bash deploy/local/infra.sh up
 
-e2e: ## End-to-end tests against a running stack: AUTH_BOOTSTRAP_ADMIN_EMAILS=e2e-admin@example.com make run
+e2e: ## End-to-end tests against a running stack (tmdb-sim, not real TMDB): AUTH_BOOTSTRAP_ADMIN_EMAILS=e2e-admin@example.com make run
 	E2E_GATEWAY_URL=http://127.0.0.1:8080 E2E_ADMIN_EMAIL=e2e-admin@example.com cargo test -p e2e --tests -- --skip upstream_failures
 
 bench: ## Benchmarks in release mode; reports under target/bench/
@@ -28,3 +28,4 @@ bench: ## Benchmarks in release mode; reports under target/bench/
 
 openapi: ## Regenerate proto-docs/*.openapi.json from the code
 	UPDATE_OPENAPI=1 cargo test -p auth --test api the_openapi_document
+	UPDATE_OPENAPI=1 cargo test -p media-catalog --test api the_openapi_document

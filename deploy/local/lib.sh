@@ -11,9 +11,10 @@ PG_PORT="${PG_PORT:-55432}"
 REDIS_PORT="${REDIS_PORT:-56379}"
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 PG_USER_OS="${PG_USER_OS:-reelstack-pg}"
-SERVICES=(auth)
-declare -A SERVICE_PORT=([auth]=8081)
-declare -A SERVICE_DB=([auth]=auth)
+TMDB_SIM_PORT="${TMDB_SIM_PORT:-8090}"
+SERVICES=(auth media-catalog)
+declare -A SERVICE_PORT=([auth]=8081 [media-catalog]=8082)
+declare -A SERVICE_DB=([auth]=auth [media-catalog]=catalog)
 
 mkdir -p "$LOGS" "$PIDS"
 export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning}"
@@ -55,6 +56,12 @@ ensure_packages() {
     service nginx stop >/dev/null 2>&1 || true
   fi
 }
+
+# The gateway's name for a service (nginx variable names take no hyphens).
+upstream_name() { echo "${1//-/_}"; }
+
+# True when real TMDB credentials are configured; otherwise the stack runs tmdb-sim.
+tmdb_configured() { [ -n "${TMDB_API_KEY:-}${TMDB_READ_ACCESS_TOKEN:-}" ]; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 

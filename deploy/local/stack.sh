@@ -22,6 +22,17 @@ dev_secret() {
 
 service_env() {
   local svc="$1"
+  case "$svc" in
+    media-catalog)
+      echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
+      # Without TMDB credentials, tmdb-sim stands in for TMDB (and its images).
+      if ! tmdb_configured; then
+        echo "TMDB_BASE_URL=http://127.0.0.1:$TMDB_SIM_PORT/3"
+        echo "TMDB_API_KEY=tmdb-sim-key"
+        echo "TMDB_IMAGE_BASE_URL=${TMDB_IMAGE_BASE_URL:-http://127.0.0.1:$TMDB_SIM_PORT/t/p}"
+      fi
+      ;;
+  esac
   echo "PORT=${SERVICE_PORT[$svc]}"
   echo "DATABASE_URL=$(db_url "${SERVICE_DB[$svc]}")"
   echo "REDIS_URL=$(redis_url)"
@@ -34,8 +45,19 @@ service_env() {
   echo "AUTH_INTERNAL_CLIENTS=${AUTH_INTERNAL_CLIENTS:-local-services:$(dev_secret internal_client)}"
 }
 
+start_tmdb_sim() {
+  tmdb_configured && { log "using TMDB (credentials given)"; return 0; }
+  if pid_alive "$PIDS/tmdb-sim.pid"; then log "tmdb-sim already running"; return 0; fi
+  [ -x "$BIN/tmdb-sim" ] || die "$BIN/tmdb-sim not built (cargo build --profile $PROFILE --bins -p testkit)"
+  setsid env TMDB_SIM_ADDR="127.0.0.1:$TMDB_SIM_PORT" "$BIN/tmdb-sim" >>"$LOGS/tmdb-sim.log" 2>&1 </dev/null &
+  echo $! > "$PIDS/tmdb-sim.pid"
+  wait_ready "http://127.0.0.1:$TMDB_SIM_PORT/health" tmdb-sim
+  log "tmdb-sim (fake TMDB) on 127.0.0.1:$TMDB_SIM_PORT"
+}
+
 start_services() {
   local svc pid
+  start_tmdb_sim
   for svc in "${SERVICES[@]}"; do
     [ -x "$BIN/$svc" ] || die "$BIN/$svc not built (cargo build --profile $PROFILE)"
     if pid_alive "$PIDS/$svc.pid"; then log "$svc already running"; continue; fi
@@ -54,7 +76,7 @@ start_services() {
 start_gateway() {
   local nginx_bin ups="" svc
   nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
-  for svc in "${SERVICES[@]}"; do ups+="$svc=127.0.0.1:${SERVICE_PORT[$svc]} "; done
+  for svc in "${SERVICES[@]}"; do ups+="$(upstream_name "$svc")=127.0.0.1:${SERVICE_PORT[$svc]} "; done
   if pid_alive "$PIDS/nginx.pid"; then log "gateway already running"; return 0; fi
   GATEWAY_UPSTREAMS="${GATEWAY_UPSTREAMS:-$ups}" GATEWAY_LISTEN="127.0.0.1:$GATEWAY_PORT" \
     GATEWAY_PID_FILE="$PIDS/nginx.pid" bash "$ROOT/deploy/nginx/render.sh" "$RUN/nginx" >/dev/null
@@ -68,6 +90,7 @@ stop_services() {
   local svc
   stop_pidfile "$PIDS/nginx.pid" gateway
   for svc in "${SERVICES[@]}"; do stop_pidfile "$PIDS/$svc.pid" "$svc"; done
+  stop_pidfile "$PIDS/tmdb-sim.pid" tmdb-sim
 }
 
 stop_all() {
@@ -92,8 +115,11 @@ print_urls() {
     Gateway        http://127.0.0.1:$GATEWAY_PORT          (GET /health for every upstream)
     Auth API       http://127.0.0.1:$GATEWAY_PORT/api/auth/
     JWKS           http://127.0.0.1:$GATEWAY_PORT/.well-known/jwks.json
-    OpenAPI        http://127.0.0.1:${SERVICE_PORT[auth]}/openapi.json
+    Catalog        http://127.0.0.1:$GATEWAY_PORT/api/movies/popular   (TMDB: $(tmdb_configured && echo "real API" || echo "tmdb-sim on :$TMDB_SIM_PORT"))
+    Lists          http://127.0.0.1:$GATEWAY_PORT/api/watchlist, /api/favorites, /api/library/movies
+    OpenAPI        http://127.0.0.1:${SERVICE_PORT[auth]}/openapi.json, http://127.0.0.1:${SERVICE_PORT[media-catalog]}/openapi.json
     Mail (files)   $RUN/mail/
+    Posters        $RUN/storage/
     Logs           $LOGS/
   Ctrl-C stops everything.
 
@@ -104,13 +130,14 @@ case "${1:-run}" in
   run)
     ensure_packages
     log "building ($PROFILE)"
-    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth) || die "build failed"
+    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth -p media-catalog -p testkit) || die "build failed"
     tail_pid=""
     trap 'echo; log "stopping"; [ -z "$tail_pid" ] || kill "$tail_pid" 2>/dev/null; stop_all; exit 0' INT TERM
     start_all
     print_urls
     # Follow the service logs until Ctrl-C; stop if a service dies.
-    tail -n 0 -F "$LOGS"/auth.log &
+    logs=(); for svc in "${SERVICES[@]}"; do logs+=("$LOGS/$svc.log"); done
+    tail -n 0 -F "${logs[@]}" &
     tail_pid=$!
     while true; do
       for svc in "${SERVICES[@]}"; do

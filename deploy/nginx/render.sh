@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Renders the gateway configuration.
 #   render.sh OUT_DIR
-# Environment: GATEWAY_LISTEN (127.0.0.1:8080), GATEWAY_UPSTREAMS ("auth=127.0.0.1:8081"; a
-# service may list several replicas: "auth=10.0.0.1:8081,10.0.0.2:8081"), GATEWAY_RATE_PER_SEC
+# Environment: GATEWAY_LISTEN (127.0.0.1:8080), GATEWAY_UPSTREAMS ("auth=127.0.0.1:8081
+# media_catalog=127.0.0.1:8082"; a service may list several replicas:
+# "auth=10.0.0.1:8081,10.0.0.2:8081"), GATEWAY_RATE_PER_SEC
 # (50), GATEWAY_RATE_BURST (100), GATEWAY_READ_TIMEOUT (30s), GATEWAY_EXTRA_CONF (a file
 # included inside the server block, used by the end-to-end tests), GATEWAY_ACCESS_LOG,
 # GATEWAY_ERROR_LOG, GATEWAY_TEMP_DIR, and GATEWAY_CONFIG_DIR (where OUT_DIR will be
@@ -13,9 +14,43 @@ out="$(mkdir -p "$1" && cd "$1" && pwd)"
 mkdir -p "$out/temp" "$out/logs" "$out/health"
 cfg="${GATEWAY_CONFIG_DIR:-$out}"
 
+# Each service's public path prefixes. Routes of a service that is not in
+# GATEWAY_UPSTREAMS are left out (the gateway answers them 404).
+routes_of() {
+  case "$1" in
+    auth) cat <<'ROUTES'
+        location /api/auth/ { proxy_pass http://auth; }
+        location /.well-known/ { proxy_pass http://auth; }
+ROUTES
+    ;;
+    media_catalog) cat <<'ROUTES'
+        location /api/movies/ { proxy_pass http://media_catalog; }
+        location /api/tv/ { proxy_pass http://media_catalog; }
+        location = /api/search { proxy_pass http://media_catalog; }
+        location /api/catalog/ { proxy_pass http://media_catalog; }
+        location = /api/watchlist { proxy_pass http://media_catalog; }
+        location /api/watchlist/ { proxy_pass http://media_catalog; }
+        location = /api/favorites { proxy_pass http://media_catalog; }
+        location /api/favorites/ { proxy_pass http://media_catalog; }
+        location /api/library/ {
+            proxy_pass http://media_catalog;
+            # Poster uploads: up to 5 MB of image plus the multipart framing.
+            location ~ ^/api/library/movies/[^/]+/poster$ {
+                client_max_body_size 6m;
+                proxy_pass http://media_catalog;
+            }
+        }
+ROUTES
+    ;;
+    *) echo "render.sh: no routes known for service '$1'" >&2; exit 1 ;;
+  esac
+}
+
 upstreams="" health_locations="" checks="" entries=""
+: > "$out/routes.part"
 for spec in ${GATEWAY_UPSTREAMS:-auth=127.0.0.1:8081}; do
   name="${spec%%=*}"; servers="${spec#*=}"
+  routes_of "$name" >> "$out/routes.part"
   upstreams+="    upstream ${name} {\n"
   for server in ${servers//,/ }; do upstreams+="        server ${server} max_fails=2 fail_timeout=5s;\n"; done
   upstreams+="        keepalive 32;\n    }\n"
@@ -47,8 +82,9 @@ sed \
   -e "s|@HEALTH_ROOT@|$cfg/health|" \
   -e "s|@EXTRA_INCLUDE@|${extra}|" \
   "$here/nginx.conf.template" \
-  | awk -v ups="$upstreams" -v hl="$health_locations" '
+  | awk -v ups="$upstreams" -v hl="$health_locations" -v routes="$out/routes.part" '
       /^@UPSTREAMS@$/ { gsub(/\\n/, "\n", ups); printf "%s", ups; next }
+      /^@LOCATIONS@$/ { while ((getline line < routes) > 0) print line; next }
       /^@HEALTH_LOCATIONS@$/ { gsub(/\\n/, "\n", hl); printf "%s", hl; next }
       { print }' > "$out/nginx.conf"
 echo "$out/nginx.conf"

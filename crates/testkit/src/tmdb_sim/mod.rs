@@ -3,7 +3,8 @@
 //! by `make run` (the `tmdb-sim` binary on port 8090) when no TMDB credentials are
 //! configured.
 //!
-//! Besides `/3/...` it has control endpoints for tests and benchmarks:
+//! Besides `/3/...` it serves placeholder images at `/t/p/{size}/{file}` (TMDB's
+//! image CDN path) and has control endpoints for tests and benchmarks:
 //! `GET /__sim/requests` (counts per path), `POST /__sim/reset`,
 //! `POST /__sim/latency {"ms"}`, `POST /__sim/failure {"mode", "times", "retryAfter"}`
 //! with mode `error` (500), `timeout` (no answer for a minute), `rate_limit` (429 with
@@ -156,6 +157,7 @@ pub fn configure(state: Arc<SimState>) -> impl Fn(&mut web::ServiceConfig) + Clo
     move |cfg| {
         cfg.app_data(web::Data::from(state.clone()))
             .route("/3/{tail:.*}", web::get().to(routes::api))
+            .route("/t/p/{size}/{file}", web::get().to(placeholder_image))
             .route("/__sim/requests", web::get().to(control_requests))
             .route("/__sim/reset", web::post().to(control_reset))
             .route("/__sim/latency", web::post().to(control_latency))
@@ -166,6 +168,30 @@ pub fn configure(state: Arc<SimState>) -> impl Fn(&mut web::ServiceConfig) + Clo
                 web::get().to(|| async { HttpResponse::Ok().json(json!({"status": "ok"})) }),
             );
     }
+}
+
+/// A placeholder for TMDB's image CDN, so that `make run` shows posters: an SVG in
+/// a colour derived from the file name, at the width the size names.
+async fn placeholder_image(path: web::Path<(String, String)>) -> HttpResponse {
+    let (size, file) = path.into_inner();
+    let width: u32 = size
+        .trim_start_matches(['w', 'h'])
+        .parse()
+        .unwrap_or(500)
+        .clamp(45, 1280);
+    let height = width * 3 / 2;
+    let hue = file
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 360;
+    let svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}"><rect width="100%" height="100%" fill="hsl({hue},45%,35%)"/><text x="50%" y="50%" fill="#fff" font-family="sans-serif" font-size="{}" text-anchor="middle">tmdb-sim</text></svg>"##,
+        width / 8
+    );
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(svg)
 }
 
 async fn control_requests(state: web::Data<SimState>) -> HttpResponse {
