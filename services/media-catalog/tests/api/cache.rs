@@ -387,3 +387,17 @@ async fn losing_redis_never_turns_into_errors_and_the_cache_recovers() {
         .unwrap();
     assert!(stored, "entries go to Redis again once it is back");
 }
+
+#[tokio::test]
+async fn without_redis_the_memory_cache_is_the_cache() {
+    let app = spawn_app_with(&[("REDIS_URL", "")]).await;
+    assert_eq!(
+        header(&app.get("/api/movies/popular").await, "cache-status"),
+        "reelstack; fwd=miss; stored"
+    );
+    let again = app.get("/api/movies/popular").await;
+    assert!(header(&again, "cache-status").starts_with("reelstack; hit"));
+    assert_eq!(app.sim().requests("/3/movie/popular"), 1);
+    let health: Value = app.get("/health/ready").await.json().await.unwrap();
+    assert_eq!(health["checks"]["redis"], "disabled");
+}

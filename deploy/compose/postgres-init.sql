@@ -1,0 +1,2 @@
+-- One database per service, beside the default 'auth' database.
+CREATE DATABASE catalog;
