@@ -51,7 +51,9 @@ async fn lists_use_tmdbs_envelope_and_page_limits() {
     assert_eq!(body["total_pages"], 275);
     assert!(body["results"][0]["media_type"].is_string());
     let tv = &get(&sim, "/tv/popular", "", key).await.1["results"][0];
-    assert!(tv["name"].is_string() && tv["first_air_date"].is_string() && tv.get("title").is_none());
+    assert!(
+        tv["name"].is_string() && tv["first_air_date"].is_string() && tv.get("title").is_none()
+    );
     for page in ["0", "501", "x"] {
         let (status, body) = get(&sim, "/movie/popular", &format!("page={page}"), key).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "page={page}");
@@ -63,7 +65,12 @@ async fn lists_use_tmdbs_envelope_and_page_limits() {
 async fn unknown_ids_and_paths_are_tmdbs_404() {
     let sim = TmdbSim::start().await.unwrap();
     let key = Some(sim.api_key.as_str());
-    for path in ["/movie/10001", "/tv/10000", "/tv/60000/season/99", "/nothing/here"] {
+    for path in [
+        "/movie/10001",
+        "/tv/10000",
+        "/tv/60000/season/99",
+        "/nothing/here",
+    ] {
         let (status, body) = get(&sim, path, "", key).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(body["status_code"], 34);
@@ -74,12 +81,24 @@ async fn unknown_ids_and_paths_are_tmdbs_404() {
 async fn details_append_up_to_20_sections() {
     let sim = TmdbSim::start().await.unwrap();
     let key = Some(sim.api_key.as_str());
-    let (_, body) = get(&sim, "/movie/10000", "append_to_response=videos,credits", key).await;
+    let (_, body) = get(
+        &sim,
+        "/movie/10000",
+        "append_to_response=videos,credits",
+        key,
+    )
+    .await;
     assert!(body["videos"]["results"].is_array());
     assert!(body["credits"]["cast"].is_array());
     assert!(body.get("similar").is_none());
     let many = vec!["videos"; 21].join(",");
-    let (status, body) = get(&sim, "/movie/10000", &format!("append_to_response={many}"), key).await;
+    let (status, body) = get(
+        &sim,
+        "/movie/10000",
+        &format!("append_to_response={many}"),
+        key,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["status_code"], 18);
 }
@@ -105,9 +124,12 @@ async fn the_control_endpoints_count_and_inject_failures() {
         .send()
         .await
         .unwrap();
-    let limited = reqwest::get(format!("{}/movie/popular?api_key={}", sim.api_base, sim.api_key))
-        .await
-        .unwrap();
+    let limited = reqwest::get(format!(
+        "{}/movie/popular?api_key={}",
+        sim.api_base, sim.api_key
+    ))
+    .await
+    .unwrap();
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers()["retry-after"], "7");
     let (status, _) = get(&sim, "/movie/popular", "", key).await;

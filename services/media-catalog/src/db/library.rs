@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::models::{LibraryMovie, NewLibraryMovie, PosterColumns};
-use super::schema::library_movies;
+use super::schema::{library_counts, library_movies};
 use super::Owner;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -121,7 +121,17 @@ pub fn page(
         }
         query
     };
-    let total: i64 = filtered().count().get_result(conn)?;
+    let total: i64 = if filter.q.is_none() && filter.year.is_none() {
+        // The whole library: its count is kept by triggers (no scan of every row).
+        library_counts::table
+            .find((&owner.issuer, &owner.subject))
+            .select(library_counts::movies)
+            .first(conn)
+            .optional()?
+            .unwrap_or(0)
+    } else {
+        filtered().count().get_result(conn)?
+    };
     let ordered = match filter.sort {
         LibrarySort::CreatedAt => {
             filtered().order((library_movies::created_at.asc(), library_movies::id.asc()))

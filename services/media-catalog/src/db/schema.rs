@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    library_counts (owner_issuer, owner_subject) {
+        owner_issuer -> Text,
+        owner_subject -> Text,
+        movies -> Int8,
+    }
+}
+
+diesel::table! {
     library_movies (id) {
         id -> Uuid,
         owner_issuer -> Text,
@@ -32,4 +40,4 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(library_movies, saved_titles,);
+diesel::allow_tables_to_appear_in_same_query!(library_counts, library_movies, saved_titles,);

@@ -373,3 +373,60 @@ async fn the_library_needs_a_valid_token() {
         assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     }
 }
+
+#[tokio::test]
+async fn the_total_stays_exact_through_concurrent_adds_and_deletes() {
+    let app = spawn_app().await;
+    let alice = app.new_user();
+    let bob = app.new_user();
+    let adds = futures_util::future::join_all((0..25).map(|n| {
+        let (app, alice) = (&app, &alice);
+        async move {
+            let body = json!({"title": format!("Movie {n}"), "year": 2000 + n % 2});
+            app.send_json(Method::POST, "/api/library/movies", Some(alice), &body)
+                .await
+        }
+    }))
+    .await;
+    let mut ids = Vec::new();
+    for resp in adds {
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        ids.push(
+            resp.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    add(&app, &bob, json!({"title": "Bob's", "year": 1999})).await;
+    let total = |token: String, query: &'static str| {
+        let app = &app;
+        async move {
+            let body: Value = app
+                .get_as(&format!("/api/library/movies{query}"), &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            body["meta"]["total"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(total(alice.clone(), "").await, 25);
+    assert_eq!(total(bob.clone(), "").await, 1);
+
+    let deletes = futures_util::future::join_all(ids.iter().take(5).map(|id| {
+        let (app, alice) = (&app, &alice);
+        async move {
+            app.delete_as(&format!("/api/library/movies/{id}"), alice)
+                .await
+        }
+    }))
+    .await;
+    assert!(deletes.iter().all(|r| r.status() == StatusCode::NO_CONTENT));
+    assert_eq!(total(alice.clone(), "").await, 20);
+    // A filtered list counts its own rows, and agrees.
+    let per_year =
+        total(alice.clone(), "?year=2000").await + total(alice.clone(), "?year=2001").await;
+    assert_eq!(per_year, 20);
+    assert_eq!(total(bob, "").await, 1);
+}
