@@ -102,6 +102,10 @@ impl CommonSettings {
         split_list(&self.allowed_origins)
     }
 
+    pub fn is_local(&self) -> bool {
+        self.app_env == AppEnv::Local
+    }
+
     pub fn pool_timeout(&self) -> Duration {
         Duration::from_millis(self.db_pool_timeout_ms)
     }
@@ -166,6 +170,20 @@ fn is_secret_name(base: &str) -> bool {
 /// `CONFIG_FILE`, then the process environment.
 pub fn load<T: DeserializeOwned>(defaults: &[(&str, &str)]) -> anyhow::Result<T> {
     load_from(defaults, std::env::vars())
+}
+
+/// The settings every service reads and a service's own `T`, from the same
+/// sources, with the service's default port.
+pub fn load_service<T: DeserializeOwned>(
+    default_port: &str,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<(CommonSettings, T)> {
+    let vars: Vec<(String, String)> = vars.into_iter().collect();
+    let defaults = [("port", default_port)];
+    Ok((
+        load_from(&defaults, vars.clone())?,
+        load_from(&defaults, vars)?,
+    ))
 }
 
 /// Like [`load`] with an explicit environment, for tests.

@@ -1,6 +1,7 @@
 //! Test helpers shared by every service's tests: a fresh database per test cloned
 //! from a migrated template, a token issuer serving a real JWKS endpoint on
-//! loopback, mail reading and log set-up.
+//! loopback, tmdb-sim (a fake of TMDB's API, also the `tmdb-sim` binary), a
+//! redis-server a test can stop and restart, mail reading and log set-up.
 
 pub mod db;
 pub mod issuer;

@@ -1,7 +1,7 @@
 //! Auth's own settings; every key is an environment variable of the same name in
 //! upper case (`AUTH_ACCESS_TOKEN_TTL_SECS`, `SMTP_URL`, ...).
 
-use common::config::{split_list, AppEnv, CommonSettings};
+use common::config::{split_list, CommonSettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -121,16 +121,12 @@ impl Settings {
     }
 
     pub fn load_from(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        let defaults = [("port", DEFAULT_PORT)];
-        Ok(Self {
-            common: common::config::load_from(&defaults, vars.clone())?,
-            auth: common::config::load_from(&defaults, vars)?,
-        })
+        let (common, auth) = common::config::load_service(DEFAULT_PORT, vars)?;
+        Ok(Self { common, auth })
     }
 
     pub fn local(&self) -> bool {
-        self.common.app_env == AppEnv::Local
+        self.common.is_local()
     }
 }
 

@@ -17,12 +17,11 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::web;
-use common::db::Db;
 use common::health::HealthState;
 use common::ratelimit::RateLimiter;
-use common::redis_conn::RedisHandle;
 use common::server::{self, ServerOptions};
-use common::tokens::{RevocationList, TokenVerifier};
+use common::startup::Foundation;
+use common::tokens::TokenVerifier;
 
 use crate::config::Settings;
 use crate::keys::KeyStore;
@@ -45,23 +44,17 @@ impl Application {
     /// Connects to its dependencies, binds the listener (port 0 picks a free one)
     /// and prepares the server; [`Application::run_until_stopped`] serves.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = Db::from_settings(&settings.common);
-        if settings.auth.migrate_on_start.unwrap_or(settings.local()) {
-            let applied = db
-                .run(|conn| {
-                    common::db::run_migrations(conn, db::MIGRATIONS)
-                        .map_err(common::ApiError::Internal)
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-            if !applied.is_empty() {
-                tracing::info!(?applied, "migrations applied");
-            }
-        }
-        let redis = match settings.common.redis_url() {
-            Some(url) => Some(RedisHandle::connect(url).await?),
-            None => None,
-        };
+        let Foundation {
+            db,
+            redis,
+            revocations,
+            background,
+        } = Foundation::connect(
+            &settings.common,
+            db::MIGRATIONS,
+            settings.auth.migrate_on_start.unwrap_or(settings.local()),
+        )
+        .await?;
         let keys = KeyStore::load(
             db.clone(),
             settings.auth.auth_generate_keys.unwrap_or(settings.local()),
@@ -76,11 +69,7 @@ impl Application {
             tracing::info!(promoted, "bootstrap admins promoted");
         }
 
-        let revocations = RevocationList::new();
-        let mut background = Vec::new();
-        if let Some(redis) = &redis {
-            background.push(revocations.spawn_listener(redis.clone()));
-        }
+        let mut background = background;
         let verifier = web::Data::new(TokenVerifier::from_settings(
             &settings.common,
             Some(keys.shared_jwks()),

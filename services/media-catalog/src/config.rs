@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use common::config::{AppEnv, CommonSettings};
+use common::config::CommonSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -186,15 +186,11 @@ impl Settings {
     }
 
     pub fn load_from(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        let defaults = [("port", DEFAULT_PORT)];
-        Ok(Self {
-            common: common::config::load_from(&defaults, vars.clone())?,
-            catalog: common::config::load_from(&defaults, vars)?,
-        })
+        let (common, catalog) = common::config::load_service(DEFAULT_PORT, vars)?;
+        Ok(Self { common, catalog })
     }
 
     pub fn local(&self) -> bool {
-        self.common.app_env == AppEnv::Local
+        self.common.is_local()
     }
 }

@@ -18,11 +18,10 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::web;
-use common::db::Db;
 use common::health::HealthState;
-use common::redis_conn::RedisHandle;
 use common::server::{self, ServerOptions};
-use common::tokens::{RevocationList, TokenVerifier};
+use common::startup::Foundation;
+use common::tokens::TokenVerifier;
 
 use crate::cache::{CacheOptions, CatalogCache};
 use crate::catalog::{Catalog, TtlPolicy};
@@ -60,32 +59,20 @@ impl Application {
                 "set TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN (make run starts tmdb-sim when neither is set)"
             )
         })?;
-        let db = Db::from_settings(&settings.common);
-        if settings
-            .catalog
-            .migrate_on_start
-            .unwrap_or(settings.local())
-        {
-            let applied = db
-                .run(|conn| {
-                    common::db::run_migrations(conn, db::MIGRATIONS)
-                        .map_err(common::ApiError::Internal)
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-            if !applied.is_empty() {
-                tracing::info!(?applied, "migrations applied");
-            }
-        }
-        let redis = match settings.common.redis_url() {
-            Some(url) => Some(RedisHandle::connect(url).await?),
-            None => None,
-        };
-        let revocations = RevocationList::new();
-        let mut background = Vec::new();
-        if let Some(redis) = &redis {
-            background.push(revocations.spawn_listener(redis.clone()));
-        }
+        let Foundation {
+            db,
+            redis,
+            revocations,
+            background,
+        } = Foundation::connect(
+            &settings.common,
+            db::MIGRATIONS,
+            settings
+                .catalog
+                .migrate_on_start
+                .unwrap_or(settings.local()),
+        )
+        .await?;
         let verifier = web::Data::new(TokenVerifier::from_settings(
             &settings.common,
             None,

@@ -2,27 +2,10 @@
 //! as `proto-docs/media-catalog.openapi.json` (a test fails when the two drift).
 
 use actix_web::HttpResponse;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use common::openapi::BearerAuth;
+use utoipa::OpenApi;
 
 use crate::routes::{catalog, dto, library, lists, posters};
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,9 +25,7 @@ pub struct ApiDoc;
 
 /// The document as committed: pretty JSON with a trailing newline.
 pub fn document_json() -> anyhow::Result<String> {
-    let mut json = ApiDoc::openapi().to_pretty_json()?;
-    json.push('\n');
-    Ok(json)
+    common::openapi::committed_json(&ApiDoc::openapi())
 }
 
 pub async fn serve() -> HttpResponse {
