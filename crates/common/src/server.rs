@@ -109,6 +109,7 @@ fn cors(origins: &[String]) -> Cors {
         ])
         .expose_headers([
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("cache-status"),
             header::RETRY_AFTER,
             header::ETAG,
         ])
