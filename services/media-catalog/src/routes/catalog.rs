@@ -187,6 +187,14 @@ pub async fn genres(
     state.catalog.respond(&req, query).await
 }
 
+/// TMDB's name of the release-year filter of discover and search.
+fn year_param(media: MediaType) -> &'static str {
+    match media {
+        MediaType::Movie => "primary_release_year",
+        MediaType::Tv => "first_air_date_year",
+    }
+}
+
 /// TMDB's discover sort keys for our `sortBy` values.
 fn discover_sort(media: MediaType, sort: &str) -> String {
     let (key, direction) = sort.split_once('.').unwrap_or((sort, "desc"));
@@ -223,17 +231,13 @@ pub async fn discover(
     let page = check.page(params.page.as_deref());
     let size = check.image_size(params.image_size.as_deref());
     check.finish()?;
-    let year_param = match media {
-        MediaType::Movie => "primary_release_year",
-        MediaType::Tv => "first_air_date_year",
-    };
     let query = CatalogQuery::new(
         format!("discover/{}", media.as_str()),
         TtlClass::Lists,
         Shape::List(Some(media)),
     )
     .param_opt("with_genres", genres)
-    .param_opt(year_param, year)
+    .param_opt(year_param(media), year)
     .param("sort_by", discover_sort(media, sort))
     .param_opt("vote_average.gte", min_rating)
     .param("page", page)
@@ -260,10 +264,6 @@ pub async fn search(
     let year = check.year("year", params.year.as_deref());
     let size = check.image_size(params.image_size.as_deref());
     check.finish()?;
-    let year_param = match media {
-        MediaType::Movie => "primary_release_year",
-        MediaType::Tv => "first_air_date_year",
-    };
     let query = CatalogQuery::new(
         format!("search/{}", media.as_str()),
         TtlClass::Search,
@@ -271,7 +271,7 @@ pub async fn search(
     )
     .param("query", q)
     .param("page", page)
-    .param_opt(year_param, year)
+    .param_opt(year_param(media), year)
     .image_size(size);
     Ok(state.catalog.respond(&req, query).await)
 }
