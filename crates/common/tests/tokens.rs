@@ -370,3 +370,40 @@ async fn remembered_tokens_still_expire_and_still_get_revoked() {
     );
     assert_eq!(f.verifier.verify(&token).await, Err(TokenError::Revoked));
 }
+
+#[tokio::test]
+async fn clerk_sim_session_tokens_pass_the_clerk_issuer_as_configured_in_production() {
+    let clerk = testkit::clerk_sim::ClerkSim::start().await.unwrap();
+    let vars: Vec<(String, String)> = [
+        ("DATABASE_URL", "postgres://unused".to_owned()),
+        ("CLERK_ISSUER", clerk.issuer().to_owned()),
+        ("CLERK_JWKS_URL", clerk.jwks_url.clone()),
+        ("CLERK_AUTHORIZED_PARTIES", clerk.authorized_party.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let settings: common::config::CommonSettings =
+        common::config::load_from(&[("port", "0")], vars).unwrap();
+    let verifier = TokenVerifier::from_settings(&settings, None, RevocationList::new());
+    let user = clerk.create_user("Ada", "Lovelace", "ada@example.com");
+
+    let token = clerk.session_token(&user.id, &json!({})).unwrap();
+    let caller = verifier.verify(&token).await.unwrap();
+    assert_eq!(caller.issuer, "clerk");
+    assert_eq!(caller.subject, user.id);
+    assert_eq!(caller.role, Role::User);
+    assert!(caller.session_id.as_deref().unwrap().starts_with("sess_"));
+
+    let foreign = clerk
+        .session_token(&user.id, &json!({"azp": "https://evil.example"}))
+        .unwrap();
+    assert!(verifier.verify(&foreign).await.is_err());
+    let expired = clerk
+        .session_token(
+            &user.id,
+            &json!({"exp": chrono::Utc::now().timestamp() - 120}),
+        )
+        .unwrap();
+    assert!(verifier.verify(&expired).await.is_err());
+}
