@@ -29,3 +29,4 @@ bench: ## Benchmarks in release mode; reports under target/bench/
 openapi: ## Regenerate proto-docs/*.openapi.json from the code
 	UPDATE_OPENAPI=1 cargo test -p auth --test api the_openapi_document
 	UPDATE_OPENAPI=1 cargo test -p media-catalog --test api the_openapi_document
+	UPDATE_OPENAPI=1 cargo test -p meeting-user-sync --test api the_openapi_document

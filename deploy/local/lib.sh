@@ -12,9 +12,10 @@ REDIS_PORT="${REDIS_PORT:-56379}"
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 PG_USER_OS="${PG_USER_OS:-reelstack-pg}"
 TMDB_SIM_PORT="${TMDB_SIM_PORT:-8090}"
-SERVICES=(auth media-catalog)
-declare -A SERVICE_PORT=([auth]=8081 [media-catalog]=8082)
-declare -A SERVICE_DB=([auth]=auth [media-catalog]=catalog)
+CLERK_SIM_PORT="${CLERK_SIM_PORT:-8091}"
+SERVICES=(auth media-catalog meeting-user-sync)
+declare -A SERVICE_PORT=([auth]=8081 [media-catalog]=8082 [meeting-user-sync]=8084)
+declare -A SERVICE_DB=([auth]=auth [media-catalog]=catalog [meeting-user-sync]=meetings)
 
 mkdir -p "$LOGS" "$PIDS"
 export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning}"
@@ -62,6 +63,9 @@ upstream_name() { echo "${1//-/_}"; }
 
 # True when real TMDB credentials are configured; otherwise the stack runs tmdb-sim.
 tmdb_configured() { [ -n "${TMDB_API_KEY:-}${TMDB_READ_ACCESS_TOKEN:-}" ]; }
+
+# True when an external issuer (Clerk) is configured; otherwise the stack runs clerk-sim.
+clerk_configured() { [ -n "${CLERK_ISSUER:-}" ]; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 

@@ -20,9 +20,39 @@ dev_secret() {
   cat "$file"
 }
 
+# A Svix-style secret: whsec_ + base64 of 24 random bytes (no padding to lose).
+clerk_webhook_secret() {
+  local file="$SECRETS/clerk_webhook"
+  mkdir -p "$SECRETS"; chmod 700 "$SECRETS"
+  [ -s "$file" ] || echo "whsec_$(head -c 24 /dev/urandom | base64 | tr -d '\n')" > "$file"
+  cat "$file"
+}
+
+# Clerk for every service: the configured one, or clerk-sim with dev-only secrets.
+clerk_env() {
+  if clerk_configured; then
+    for name in CLERK_ISSUER CLERK_JWKS_URL CLERK_AUTHORIZED_PARTIES CLERK_API_URL CLERK_SECRET_KEY CLERK_WEBHOOK_SECRET; do
+      [ -n "${!name:-}" ] && echo "$name=${!name}"
+    done
+    return 0
+  fi
+  echo "CLERK_ISSUER=http://127.0.0.1:$CLERK_SIM_PORT"
+  echo "CLERK_JWKS_URL=http://127.0.0.1:$CLERK_SIM_PORT/.well-known/jwks.json"
+  echo "CLERK_AUTHORIZED_PARTIES=http://localhost:3000"
+  echo "CLERK_API_URL=http://127.0.0.1:$CLERK_SIM_PORT"
+  echo "CLERK_SECRET_KEY=sk_test_clerksim"
+  echo "CLERK_WEBHOOK_SECRET=$(clerk_webhook_secret)"
+}
+
 service_env() {
   local svc="$1"
+  clerk_env
   case "$svc" in
+    meeting-user-sync)
+      echo "AUTH_INTERNAL_URL=http://127.0.0.1:${SERVICE_PORT[auth]}"
+      echo "SERVICE_CLIENT_ID=local-services"
+      echo "SERVICE_CLIENT_SECRET=$(dev_secret internal_client)"
+      ;;
     media-catalog)
       echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
       # Without TMDB credentials, tmdb-sim stands in for TMDB (and its images).
@@ -55,9 +85,22 @@ start_tmdb_sim() {
   log "tmdb-sim (fake TMDB) on 127.0.0.1:$TMDB_SIM_PORT"
 }
 
+start_clerk_sim() {
+  clerk_configured && { log "using Clerk at $CLERK_ISSUER"; return 0; }
+  if pid_alive "$PIDS/clerk-sim.pid"; then log "clerk-sim already running"; return 0; fi
+  [ -x "$BIN/clerk-sim" ] || die "$BIN/clerk-sim not built (cargo build --profile $PROFILE --bins -p testkit)"
+  setsid env CLERK_SIM_ADDR="127.0.0.1:$CLERK_SIM_PORT" CLERK_SIM_SECRET_KEY=sk_test_clerksim \
+    CLERK_SIM_WEBHOOK_SECRET="$(clerk_webhook_secret)" \
+    "$BIN/clerk-sim" >>"$LOGS/clerk-sim.log" 2>&1 </dev/null &
+  echo $! > "$PIDS/clerk-sim.pid"
+  wait_ready "http://127.0.0.1:$CLERK_SIM_PORT/health" clerk-sim
+  log "clerk-sim (fake Clerk) on 127.0.0.1:$CLERK_SIM_PORT"
+}
+
 start_services() {
   local svc pid
   start_tmdb_sim
+  start_clerk_sim
   for svc in "${SERVICES[@]}"; do
     [ -x "$BIN/$svc" ] || die "$BIN/$svc not built (cargo build --profile $PROFILE)"
     if pid_alive "$PIDS/$svc.pid"; then log "$svc already running"; continue; fi
@@ -91,6 +134,7 @@ stop_services() {
   stop_pidfile "$PIDS/nginx.pid" gateway
   for svc in "${SERVICES[@]}"; do stop_pidfile "$PIDS/$svc.pid" "$svc"; done
   stop_pidfile "$PIDS/tmdb-sim.pid" tmdb-sim
+  stop_pidfile "$PIDS/clerk-sim.pid" clerk-sim
 }
 
 stop_all() {
@@ -117,7 +161,9 @@ print_urls() {
     JWKS           http://127.0.0.1:$GATEWAY_PORT/.well-known/jwks.json
     Catalog        http://127.0.0.1:$GATEWAY_PORT/api/movies/popular   (TMDB: $(tmdb_configured && echo "real API" || echo "tmdb-sim on :$TMDB_SIM_PORT"))
     Lists          http://127.0.0.1:$GATEWAY_PORT/api/watchlist, /api/favorites, /api/library/movies
-    OpenAPI        http://127.0.0.1:${SERVICE_PORT[auth]}/openapi.json, http://127.0.0.1:${SERVICE_PORT[media-catalog]}/openapi.json
+    Directory      http://127.0.0.1:$GATEWAY_PORT/api/user/profile, POST /api/user/sync
+    Clerk          $(clerk_configured && echo "$CLERK_ISSUER" || echo "clerk-sim: POST http://127.0.0.1:$CLERK_SIM_PORT/__sim/users, then /__sim/sessions for a token")
+    OpenAPI        http://127.0.0.1:<8081|8082|8084>/openapi.json
     Mail (files)   $RUN/mail/
     Posters        $RUN/storage/
     Logs           $LOGS/
@@ -130,7 +176,7 @@ case "${1:-run}" in
   run)
     ensure_packages
     log "building ($PROFILE)"
-    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth -p media-catalog -p testkit) || die "build failed"
+    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth -p media-catalog -p meeting-user-sync -p testkit) || die "build failed"
     tail_pid=""
     trap 'echo; log "stopping"; [ -z "$tail_pid" ] || kill "$tail_pid" 2>/dev/null; stop_all; exit 0' INT TERM
     start_all

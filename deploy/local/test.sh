@@ -37,9 +37,10 @@ TEST_DATABASE_URL="$(admin_url)" TEST_REDIS_URL="$(redis_url)" \
   cargo test --workspace --exclude e2e
 
 log "end-to-end tests through the gateway"
-cargo build --bins -p auth -p media-catalog -p testkit
-# The end-to-end stack always talks to tmdb-sim, whatever the developer exported.
+cargo build --bins -p auth -p media-catalog -p meeting-user-sync -p testkit
+# The end-to-end stack always talks to tmdb-sim and clerk-sim, whatever the developer exported.
 unset TMDB_API_KEY TMDB_READ_ACCESS_TOKEN TMDB_BASE_URL TMDB_IMAGE_BASE_URL
+unset CLERK_ISSUER CLERK_JWKS_URL CLERK_AUTHORIZED_PARTIES CLERK_API_URL CLERK_SECRET_KEY CLERK_WEBHOOK_SECRET
 # A listener that accepts connections and never answers, for the gateway's 504.
 python3 -c 'import socket,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -42,6 +42,29 @@ ROUTES
         }
 ROUTES
     ;;
+    meeting_user_sync) cat <<'ROUTES'
+        location /api/user/ { proxy_pass http://meeting_user_sync; }
+        location /api/webhooks/ { proxy_pass http://meeting_user_sync; }
+        location = /api/meetings { proxy_pass http://meeting_user_sync; }
+        location /api/meetings/ {
+            proxy_pass http://meeting_user_sync;
+            # The live route upgrades to a WebSocket. proxy_set_header here replaces
+            # the inherited list, so every forwarded header is named again.
+            location ~ ^/api/meetings/[^/]+/live$ {
+                proxy_pass http://meeting_user_sync;
+                proxy_set_header Upgrade $http_upgrade;
+                proxy_set_header Connection $reelstack_connection_upgrade;
+                proxy_set_header Host $host;
+                proxy_set_header X-Request-Id $reelstack_request_id;
+                proxy_set_header X-Real-IP $remote_addr;
+                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                proxy_set_header X-Forwarded-Proto $reelstack_forwarded_proto;
+                proxy_read_timeout 1h;
+                proxy_send_timeout 1h;
+            }
+        }
+ROUTES
+    ;;
     *) echo "render.sh: no routes known for service '$1'" >&2; exit 1 ;;
   esac
 }

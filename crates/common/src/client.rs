@@ -66,11 +66,20 @@ impl Default for ClientOptions {
     }
 }
 
+/// The credential a client sends as `Authorization: Bearer`.
+#[derive(Clone)]
+enum Credential {
+    /// A service token from auth, fetched by client credentials and cached.
+    ServiceToken(Arc<ServiceTokenSource>),
+    /// A fixed key (an external API's secret key).
+    Static(SecretString),
+}
+
 #[derive(Clone)]
 pub struct ServiceClient {
     http: reqwest::Client,
     retries: u32,
-    token: Option<Arc<ServiceTokenSource>>,
+    credential: Option<Credential>,
 }
 
 impl ServiceClient {
@@ -83,7 +92,7 @@ impl ServiceClient {
         Ok(Self {
             http,
             retries: options.retries,
-            token: None,
+            credential: None,
         })
     }
 
@@ -94,13 +103,19 @@ impl ServiceClient {
         client_id: String,
         secret: SecretString,
     ) -> Self {
-        self.token = Some(Arc::new(ServiceTokenSource {
+        self.credential = Some(Credential::ServiceToken(Arc::new(ServiceTokenSource {
             http: self.http.clone(),
             url: token_url,
             client_id,
             secret,
             cached: tokio::sync::Mutex::new(None),
-        }));
+        })));
+        self
+    }
+
+    /// Sends a fixed bearer key on every call (an external API's secret key).
+    pub fn with_bearer_key(mut self, key: SecretString) -> Self {
+        self.credential = Some(Credential::Static(key));
         self
     }
 
@@ -123,7 +138,8 @@ impl ServiceClient {
             .await
     }
 
-    async fn send_json<B: Serialize, T: DeserializeOwned>(
+    /// Any method with an optional JSON body; retried only when `idempotent`.
+    pub async fn send_json<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         url: &str,
@@ -154,7 +170,7 @@ impl ServiceClient {
         Err(last)
     }
 
-    /// A request carrying the request id, a child traceparent and the service token.
+    /// A request carrying the request id, a child traceparent and the credential.
     pub async fn request(&self, method: Method, url: &str) -> Result<RequestBuilder, ClientError> {
         let mut builder = self.http.request(method, url);
         if let Some(ctx) = context::current() {
@@ -162,8 +178,12 @@ impl ServiceClient {
                 .header("x-request-id", ctx.request_id)
                 .header("traceparent", ctx.trace.child().header_value());
         }
-        if let Some(token) = &self.token {
-            builder = builder.bearer_auth(token.get().await?);
+        match &self.credential {
+            Some(Credential::ServiceToken(source)) => {
+                builder = builder.bearer_auth(source.get().await?);
+            }
+            Some(Credential::Static(key)) => builder = builder.bearer_auth(key.expose_secret()),
+            None => {}
         }
         Ok(builder)
     }

@@ -1,0 +1,92 @@
+//! meeting-user-sync's own settings; every key is an environment variable of the
+//! same name in upper case (`CLERK_API_URL`, `SERVICE_CLIENT_ID`, ...).
+
+use common::config::CommonSettings;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub const DEFAULT_PORT: &str = "8084";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DirectorySettings {
+    /// Clerk's Backend API (profiles of Clerk users are fetched from it).
+    #[serde(default = "d_clerk_api")]
+    pub clerk_api_url: String,
+    #[serde(default)]
+    pub clerk_secret_key: Option<SecretString>,
+    /// `whsec_…`: verifies `POST /api/webhooks/clerk`; unset refuses every webhook.
+    #[serde(default)]
+    pub clerk_webhook_secret: Option<SecretString>,
+    /// How old a webhook's `svix-timestamp` may be (and how far ahead).
+    #[serde(default = "d_tolerance")]
+    pub webhook_tolerance_secs: i64,
+    /// auth, for profiles of first-party users (`/internal/users/{id}`).
+    #[serde(default = "d_auth_url")]
+    pub auth_internal_url: String,
+    /// Client credentials this service holds at auth (`AUTH_INTERNAL_CLIENTS` there).
+    #[serde(default)]
+    pub service_client_id: Option<String>,
+    #[serde(default)]
+    pub service_client_secret: Option<SecretString>,
+    /// Apply migrations at start (default: in local mode).
+    #[serde(default)]
+    pub migrate_on_start: Option<bool>,
+}
+
+fn d_clerk_api() -> String {
+    "https://api.clerk.com".to_owned()
+}
+fn d_tolerance() -> i64 {
+    300
+}
+fn d_auth_url() -> String {
+    "http://127.0.0.1:8081".to_owned()
+}
+
+impl DirectorySettings {
+    pub fn clerk_secret_key(&self) -> Option<SecretString> {
+        non_empty(&self.clerk_secret_key)
+    }
+
+    pub fn clerk_webhook_secret(&self) -> Option<SecretString> {
+        non_empty(&self.clerk_webhook_secret)
+    }
+
+    /// The client id and secret, when both are set.
+    pub fn service_client(&self) -> Option<(String, SecretString)> {
+        let id = self
+            .service_client_id
+            .clone()
+            .filter(|s| !s.trim().is_empty())?;
+        Some((id, non_empty(&self.service_client_secret)?))
+    }
+}
+
+fn non_empty(value: &Option<SecretString>) -> Option<SecretString> {
+    value
+        .as_ref()
+        .filter(|v| !v.expose_secret().trim().is_empty())
+        .cloned()
+}
+
+/// Both halves of the configuration, loaded from the same sources.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub common: CommonSettings,
+    pub directory: DirectorySettings,
+}
+
+impl Settings {
+    pub fn load() -> anyhow::Result<Self> {
+        Self::load_from(std::env::vars())
+    }
+
+    pub fn load_from(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let (common, directory) = common::config::load_service(DEFAULT_PORT, vars)?;
+        Ok(Self { common, directory })
+    }
+
+    pub fn local(&self) -> bool {
+        self.common.is_local()
+    }
+}

@@ -1,0 +1,288 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use meeting_user_sync::config::Settings;
+use meeting_user_sync::Application;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+use testkit::clerk_sim::{ClerkSim, ClerkUser, SignedWebhook};
+use testkit::{TestDb, TestIssuer};
+
+/// The first-party issuer, shared by the real auth instance and this service.
+pub const ISSUER: &str = "http://reelstack.test";
+pub const SERVICE_CLIENT: (&str, &str) = ("meetings", "meetings-test-secret");
+pub const PASSWORD: &str = "correct horse battery staple";
+
+fn migrations(service: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../migrations/{service}"))
+}
+
+/// A real auth service on loopback, for first-party users and service tokens.
+pub struct Auth {
+    pub address: String,
+    client: reqwest::Client,
+    _db: TestDb,
+}
+
+impl Auth {
+    pub async fn start() -> Self {
+        let db =
+            TestDb::create("auth", auth::db::MIGRATIONS, &migrations("auth")).expect("auth db");
+        let mut vars: Vec<(String, String)> = [
+            ("APP_ENV", "local"),
+            ("PORT", "0"),
+            ("WORKERS", "1"),
+            ("DB_POOL_MAX_SIZE", "4"),
+            ("MIGRATE_ON_START", "false"),
+            ("AUTH_ISSUER", ISSUER),
+            ("AUTH_RL_SIGNUP_PER_IP_PER_HOUR", "0"),
+            ("AUTH_HASH_CONCURRENCY", "2"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        vars.push(("DATABASE_URL".into(), db.url.clone()));
+        vars.push((
+            "AUTH_INTERNAL_CLIENTS".into(),
+            format!("{}:{}", SERVICE_CLIENT.0, SERVICE_CLIENT.1),
+        ));
+        vars.push((
+            "MAIL_DIR".into(),
+            testkit::mail::mail_dir().display().to_string(),
+        ));
+        let settings = auth::config::Settings::load_from(vars).expect("auth settings");
+        let app = auth::Application::build(settings)
+            .await
+            .expect("auth builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            _db: db,
+        }
+    }
+
+    /// Signs up a new account; returns (user id, access token).
+    pub async fn signup(&self, name: &str) -> (String, String) {
+        let email = format!("u-{}@example.com", uuid::Uuid::now_v7().simple());
+        let resp = self
+            .client
+            .post(format!("{}/api/auth/signup", self.address))
+            .header("x-real-ip", testkit::unique_ip())
+            .json(&json!({"name": name, "email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("signup sent");
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let body: Value = resp.json().await.expect("signup body");
+        (
+            body["user"]["id"].as_str().expect("id").to_owned(),
+            body["accessToken"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// A service token (client credentials), as other services hold.
+    pub async fn service_token(&self) -> String {
+        let body: Value = self
+            .client
+            .post(format!("{}/internal/token", self.address))
+            .json(&json!({"clientId": SERVICE_CLIENT.0, "clientSecret": SERVICE_CLIENT.1}))
+            .send()
+            .await
+            .expect("token sent")
+            .json()
+            .await
+            .expect("token body");
+        body["accessToken"].as_str().expect("token").to_owned()
+    }
+}
+
+pub struct Shared {
+    pub clerk: ClerkSim,
+    pub auth: Auth,
+    pub db_url: String,
+    _db: TestDb,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub shared: Arc<Shared>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    testkit::init_tracing();
+    let db = TestDb::create(
+        "meeting-user-sync",
+        meeting_user_sync::db::MIGRATIONS,
+        &migrations("meeting-user-sync"),
+    )
+    .expect("test database");
+    let shared = Arc::new(Shared {
+        clerk: ClerkSim::start().await.expect("clerk-sim starts"),
+        auth: Auth::start().await,
+        db_url: db.url.clone(),
+        _db: db,
+    });
+    let overrides = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    start(shared, overrides).await
+}
+
+async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp {
+    let clerk = &shared.clerk;
+    let mut vars: Vec<(String, String)> = vec![
+        ("APP_ENV".into(), "local".into()),
+        ("PORT".into(), "0".into()),
+        ("WORKERS".into(), "2".into()),
+        ("DB_POOL_MAX_SIZE".into(), "8".into()),
+        ("MIGRATE_ON_START".into(), "false".into()),
+        ("DATABASE_URL".into(), shared.db_url.clone()),
+        ("REDIS_URL".into(), testkit::redis_url()),
+        ("AUTH_ISSUER".into(), ISSUER.into()),
+        (
+            "AUTH_JWKS_URL".into(),
+            format!("{}/.well-known/jwks.json", shared.auth.address),
+        ),
+        ("AUTH_INTERNAL_URL".into(), shared.auth.address.clone()),
+        ("SERVICE_CLIENT_ID".into(), SERVICE_CLIENT.0.into()),
+        ("SERVICE_CLIENT_SECRET".into(), SERVICE_CLIENT.1.into()),
+        ("CLERK_ISSUER".into(), clerk.issuer().to_owned()),
+        ("CLERK_JWKS_URL".into(), clerk.jwks_url.clone()),
+        (
+            "CLERK_AUTHORIZED_PARTIES".into(),
+            clerk.authorized_party.clone(),
+        ),
+        ("CLERK_API_URL".into(), clerk.api_url.clone()),
+        ("CLERK_SECRET_KEY".into(), clerk.secret_key.clone()),
+        ("CLERK_WEBHOOK_SECRET".into(), clerk.webhook_secret.clone()),
+    ];
+    for (k, v) in &overrides {
+        vars.retain(|(key, _)| key != k);
+        vars.push((k.clone(), v.clone()));
+    }
+    let settings = Settings::load_from(vars).expect("settings");
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        shared,
+    }
+}
+
+impl TestApp {
+    pub fn clerk(&self) -> &ClerkSim {
+        &self.shared.clerk
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.shared.auth
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        self.request(method, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn sync(&self, token: &str) -> Response {
+        self.request(Method::POST, "/api/user/sync", Some(token))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A Clerk user and a session token of theirs.
+    pub fn clerk_user(&self, first: &str, last: &str) -> (ClerkUser, String) {
+        let email = format!(
+            "{}-{}@clerk.example",
+            first.to_lowercase(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let user = self.clerk().create_user(first, last, &email);
+        let token = self
+            .clerk()
+            .session_token(&user.id, &json!({}))
+            .expect("session token");
+        (user, token)
+    }
+
+    /// Posts a webhook with its Svix headers (as given, so tests can tamper).
+    pub async fn deliver(&self, hook: &SignedWebhook) -> Response {
+        let mut req = self
+            .request(Method::POST, "/api/webhooks/clerk", None)
+            .header("content-type", "application/json")
+            .body(hook.body.clone());
+        for (name, value) in hook.headers() {
+            req = req.header(name, value);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// A first-party-looking token signed by a key auth never published.
+    pub async fn forged_token(&self) -> String {
+        let issuer = TestIssuer::start().await;
+        let mut claims = TestIssuer::claims(ISSUER, "reelstack", "someone");
+        claims["role"] = json!("user");
+        issuer.mint(&claims)
+    }
+}
+
+/// Asserts the status and the envelope's code; returns the body.
+pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
+    let actual = resp.status();
+    let body: Value = resp.json().await.expect("JSON error body");
+    assert_eq!(actual, status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    body
+}
+
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["error"]["details"]["fields"]
+        .as_object()
+        .map(|f| f.keys().cloned().collect())
+        .unwrap_or_default()
+}
