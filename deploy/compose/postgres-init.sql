@@ -1,2 +1,3 @@
 -- One database per service, beside the default 'auth' database.
 CREATE DATABASE catalog;
+CREATE DATABASE meetings;

@@ -48,6 +48,10 @@ service_env() {
   local svc="$1"
   clerk_env
   case "$svc" in
+    auth)
+      # User changes go to the directory through the outbox.
+      echo "AUTH_DIRECTORY_URL=http://127.0.0.1:${SERVICE_PORT[meeting-user-sync]}"
+      ;;
     meeting-user-sync)
       echo "AUTH_INTERNAL_URL=http://127.0.0.1:${SERVICE_PORT[auth]}"
       echo "SERVICE_CLIENT_ID=local-services"

@@ -57,6 +57,14 @@ pub struct AuthSettings {
     pub auth_rl_reset_per_ip_per_hour: u64,
     #[serde(default = "d_rl_reset_account")]
     pub auth_rl_reset_per_account_per_hour: u64,
+    /// meeting-user-sync's base URL: user changes are delivered there from the
+    /// outbox. Unset: events are kept until it is set.
+    #[serde(default)]
+    pub auth_directory_url: Option<String>,
+    #[serde(default = "d_outbox_poll")]
+    pub auth_outbox_poll_ms: u64,
+    #[serde(default = "d_outbox_backoff")]
+    pub auth_outbox_max_backoff_secs: u64,
 }
 
 fn d_access_ttl() -> i64 {
@@ -106,6 +114,12 @@ fn d_rl_reset_ip() -> u64 {
 }
 fn d_rl_reset_account() -> u64 {
     3
+}
+fn d_outbox_poll() -> u64 {
+    1_000
+}
+fn d_outbox_backoff() -> u64 {
+    60
 }
 
 /// Both halves of the configuration, loaded from the same sources.

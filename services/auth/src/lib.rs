@@ -7,12 +7,14 @@ pub mod domain;
 pub mod keys;
 pub mod mail;
 pub mod openapi;
+pub mod outbox;
 pub mod password;
 pub mod routes;
 pub mod state;
 pub mod tokens;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -86,6 +88,7 @@ impl Application {
             settings.auth.auth_argon2_parallelism,
             concurrency,
         )?;
+        let outbox_wake = Arc::new(tokio::sync::Notify::new());
         let state = web::Data::new(AppState {
             db: db.clone(),
             mailer: Mailer::from_settings(&settings.auth)?,
@@ -96,8 +99,26 @@ impl Application {
             redis: redis.clone(),
             common: settings.common.clone(),
             settings: settings.auth.clone(),
+            outbox_wake: outbox_wake.clone(),
         });
         background.push(spawn_maintenance(state.clone()));
+        match settings
+            .auth
+            .auth_directory_url
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+        {
+            Some(directory_url) => background.push(outbox::spawn(
+                state.clone(),
+                outbox::OutboxSettings {
+                    directory_url,
+                    poll: Duration::from_millis(settings.auth.auth_outbox_poll_ms),
+                    max_backoff: Duration::from_secs(settings.auth.auth_outbox_max_backoff_secs),
+                },
+                outbox_wake,
+            )?),
+            None => tracing::info!("AUTH_DIRECTORY_URL unset: user events wait in the outbox"),
+        }
 
         let listener = TcpListener::bind((settings.common.host.as_str(), settings.common.port))?;
         let port = listener.local_addr()?.port();

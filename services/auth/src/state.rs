@@ -24,6 +24,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub revocations: RevocationList,
     pub redis: Option<RedisHandle>,
+    /// Wakes the outbox worker after a change committed an event.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

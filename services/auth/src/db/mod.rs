@@ -4,6 +4,7 @@
 pub mod codes;
 pub mod keys;
 pub mod models;
+pub mod outbox;
 #[rustfmt::skip]
 pub mod schema;
 pub mod sessions;

@@ -61,6 +61,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_events (id) {
+        id -> Int8,
+        user_id -> Uuid,
+        event_type -> Text,
+        version -> Int8,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         email -> Text,
@@ -86,5 +101,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     sessions,
     signing_keys,
+    user_events,
     users,
 );

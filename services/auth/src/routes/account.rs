@@ -14,6 +14,7 @@ use super::dto::{AuthResponse, ErrorEnvelope};
 use super::required;
 use crate::db;
 use crate::db::models::{NewUser, User};
+use crate::db::outbox::UserEvent;
 use crate::db::sessions::RefreshOutcome;
 use crate::domain::email::redact;
 use crate::domain::{DisplayName, Email, NewPassword};
@@ -161,8 +162,16 @@ pub async fn signup(
     };
     let user = state
         .db
-        .run(move |conn| db::users::insert(conn, &new))
+        .run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                let user = db::users::insert(conn, &new)?;
+                db::outbox::record(conn, &user, UserEvent::Created)?;
+                Ok(user)
+            })
+        })
         .await?;
+    state.outbox_wake.notify_one();
     tracing::info!(user.id = %user.id, user.email = %redact(&user.email), "account created");
     start_session(&state, &req, user, StatusCode::CREATED).await
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::dto::{AdminUserDto, AdminUserPage, ErrorEnvelope};
 use crate::db;
+use crate::db::outbox::UserEvent;
 use crate::db::users::AdminChanges;
 use crate::state::AppState;
 
@@ -110,6 +111,13 @@ pub async fn update_user(
                 let Some(user) = db::users::admin_update(conn, id, &changes)? else {
                     return Ok((None, Vec::new()));
                 };
+                // The directory hears of disabling, and of enabling again (as an update
+                // that brings the profile back); a role change is none of its business.
+                match changes.disabled {
+                    Some(true) => db::outbox::record(conn, &user, UserEvent::Disabled)?,
+                    Some(false) => db::outbox::record(conn, &user, UserEvent::Updated)?,
+                    None => {}
+                }
                 let revoked = if disable {
                     db::sessions::revoke_all(conn, id, None, "account_disabled")?
                 } else {
@@ -120,6 +128,7 @@ pub async fn update_user(
         })
         .await?;
     let user = user.ok_or_else(|| ApiError::not_found("User"))?;
+    state.outbox_wake.notify_one();
     state.publish_revocations(&revoked).await;
     tracing::info!(admin.id = %admin.0.subject, user.id = %id, revoked = revoked.len(), "user updated by admin");
     Ok(HttpResponse::Ok().json(AdminUserDto::from(user)))

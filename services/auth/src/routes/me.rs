@@ -15,6 +15,7 @@ use super::account::user_id_of;
 use super::dto::{ErrorEnvelope, UserDto};
 use super::required;
 use crate::db;
+use crate::db::outbox::UserEvent;
 use crate::db::users::ProfileChanges;
 use crate::domain::{DisplayName, ImageUrl, NewPassword};
 use crate::state::AppState;
@@ -95,8 +96,16 @@ pub async fn patch_me(
     errors.into_result()?;
     let updated = state
         .db
-        .run(move |conn| db::users::update_profile(conn, id, &changes))
+        .run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                let user = db::users::update_profile(conn, id, &changes)?;
+                db::outbox::record(conn, &user, UserEvent::Updated)?;
+                Ok(user)
+            })
+        })
         .await?;
+    state.outbox_wake.notify_one();
     Ok(HttpResponse::Ok().json(UserDto::from(updated)))
 }
 

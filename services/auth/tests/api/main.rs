@@ -14,6 +14,7 @@ mod helpers;
 mod internal;
 mod keys;
 mod me;
+mod outbox;
 mod process;
 mod recovery;
 mod sessions;

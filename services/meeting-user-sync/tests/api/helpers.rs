@@ -20,12 +20,18 @@ fn migrations(service: &str) -> PathBuf {
 /// A real auth service on loopback, for first-party users and service tokens.
 pub struct Auth {
     pub address: String,
+    db_url: String,
     client: reqwest::Client,
     _db: TestDb,
 }
 
 impl Auth {
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// With extra settings (`AUTH_DIRECTORY_URL`, outbox timings...).
+    pub async fn start_with(overrides: &[(&str, &str)]) -> Self {
         let db =
             TestDb::create("auth", auth::db::MIGRATIONS, &migrations("auth")).expect("auth db");
         let mut vars: Vec<(String, String)> = [
@@ -50,6 +56,9 @@ impl Auth {
             "MAIL_DIR".into(),
             testkit::mail::mail_dir().display().to_string(),
         ));
+        for (k, v) in overrides {
+            vars.push((k.to_string(), v.to_string()));
+        }
         let settings = auth::config::Settings::load_from(vars).expect("auth settings");
         let app = auth::Application::build(settings)
             .await
@@ -58,9 +67,17 @@ impl Auth {
         tokio::spawn(app.run_until_stopped());
         Self {
             address,
+            db_url: db.url.clone(),
             client: reqwest::Client::new(),
             _db: db,
         }
+    }
+
+    /// Outbox events not delivered yet.
+    pub fn pending_events(&self) -> i64 {
+        use diesel::Connection;
+        let mut conn = diesel::PgConnection::establish(&self.db_url).expect("auth db");
+        auth::db::outbox::pending_count(&mut conn).expect("count")
     }
 
     /// Signs up a new account; returns (user id, access token).
@@ -116,6 +133,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_auth(Auth::start().await, overrides).await
+}
+
+/// An app that trusts and syncs from `auth` (started with settings of the test's own).
+pub async fn spawn_app_with_auth(auth: Auth, overrides: &[(&str, &str)]) -> TestApp {
     testkit::init_tracing();
     let db = TestDb::create(
         "meeting-user-sync",
@@ -125,7 +147,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     .expect("test database");
     let shared = Arc::new(Shared {
         clerk: ClerkSim::start().await.expect("clerk-sim starts"),
-        auth: Auth::start().await,
+        auth,
         db_url: db.url.clone(),
         _db: db,
     });
@@ -269,6 +291,14 @@ impl TestApp {
         claims["role"] = json!("user");
         issuer.mint(&claims)
     }
+}
+
+/// A loopback port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Asserts the status and the envelope's code; returns the body.

@@ -11,4 +11,5 @@ mod basics;
 mod directory;
 mod helpers;
 mod internal;
+mod outbox;
 mod webhooks;
