@@ -28,6 +28,9 @@ pub struct DirectorySettings {
     pub service_client_id: Option<String>,
     #[serde(default)]
     pub service_client_secret: Option<SecretString>,
+    /// Live sockets are pinged this often; one silent for two intervals is closed.
+    #[serde(default = "d_live_ping")]
+    pub live_ping_secs: u64,
     /// Apply migrations at start (default: in local mode).
     #[serde(default)]
     pub migrate_on_start: Option<bool>,
@@ -39,11 +42,18 @@ fn d_clerk_api() -> String {
 fn d_tolerance() -> i64 {
     300
 }
+fn d_live_ping() -> u64 {
+    15
+}
 fn d_auth_url() -> String {
     "http://127.0.0.1:8081".to_owned()
 }
 
 impl DirectorySettings {
+    pub fn live_ping_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.live_ping_secs.max(1))
+    }
+
     pub fn clerk_secret_key(&self) -> Option<SecretString> {
         non_empty(&self.clerk_secret_key)
     }

@@ -5,11 +5,14 @@
 pub mod config;
 pub mod db;
 pub mod directory;
+pub mod domain;
+pub mod live;
 pub mod openapi;
 pub mod routes;
 pub mod state;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -21,6 +24,7 @@ use common::tokens::TokenVerifier;
 
 use crate::config::Settings;
 use crate::directory::IdentitySources;
+use crate::live::Hub;
 use crate::state::AppState;
 
 pub const SERVICE: &str = "meeting-user-sync";
@@ -41,7 +45,7 @@ impl Application {
             db,
             redis,
             revocations,
-            background,
+            mut background,
         } = Foundation::connect(
             &settings.common,
             db::MIGRATIONS,
@@ -51,6 +55,11 @@ impl Application {
                 .unwrap_or(settings.local()),
         )
         .await?;
+        let live = Arc::new(Hub::new(redis.clone()));
+        if let Some(redis) = &redis {
+            background.push(live.spawn_listener(redis.clone()));
+        }
+        background.push(live.spawn_revocation_watch(revocations.clone()));
         let verifier = web::Data::new(TokenVerifier::from_settings(
             &settings.common,
             None,
@@ -60,6 +69,7 @@ impl Application {
             db: db.clone(),
             sources: IdentitySources::from_settings(&settings.common, &settings.directory)?,
             settings: settings.directory.clone(),
+            live,
         });
         let listener = TcpListener::bind((settings.common.host.as_str(), settings.common.port))?;
         let port = listener.local_addr()?.port();

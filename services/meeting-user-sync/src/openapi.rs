@@ -5,7 +5,8 @@ use actix_web::HttpResponse;
 use common::openapi::BearerAuth;
 use utoipa::OpenApi;
 
-use crate::routes::{dto, internal, profile, webhooks};
+use crate::live::socket;
+use crate::routes::{chat, dto, internal, meetings, profile, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,6 +14,9 @@ use crate::routes::{dto, internal, profile, webhooks};
     paths(
         profile::sync_me, profile::get_profile, profile::patch_profile,
         webhooks::clerk,
+        meetings::create, meetings::list, meetings::get_one, meetings::patch, meetings::delete,
+        meetings::join, meetings::leave, meetings::end, meetings::participants, meetings::remove_participant,
+        chat::post, chat::history, socket::live,
         internal::upsert_user, internal::delete_user, internal::batch,
     ),
     components(schemas(dto::ErrorEnvelope, dto::ErrorBody)),

@@ -1,11 +1,15 @@
+use std::sync::Arc;
+
 use common::db::Db;
 
 use crate::config::DirectorySettings;
 use crate::directory::IdentitySources;
+use crate::live::Hub;
 
 /// Everything a handler needs, shared by all workers.
 pub struct AppState {
     pub db: Db,
     pub sources: IdentitySources,
     pub settings: DirectorySettings,
+    pub live: Arc<Hub>,
 }

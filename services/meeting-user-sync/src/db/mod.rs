@@ -1,6 +1,7 @@
 //! Diesel models and queries of the meetings database. Every function takes a
 //! connection and runs inside `Db::run` on the blocking pool.
 
+pub mod meetings;
 pub mod models;
 pub mod profiles;
 #[rustfmt::skip]

@@ -73,6 +73,18 @@ impl Auth {
         }
     }
 
+    /// Ends the session of `token` (auth publishes the revocation).
+    pub async fn logout(&self, token: &str) {
+        let resp = self
+            .client
+            .post(format!("{}/api/auth/logout", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("logout sent");
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    }
+
     /// Outbox events not delivered yet.
     pub fn pending_events(&self) -> i64 {
         use diesel::Connection;
@@ -315,4 +327,133 @@ pub fn error_fields(body: &Value) -> Vec<String> {
         .as_object()
         .map(|f| f.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestApp {
+    /// Another replica: same database, fakes and Redis.
+    pub async fn spawn_replica(&self) -> TestApp {
+        start(self.shared.clone(), Vec::new()).await
+    }
+
+    fn live_url(&self, meeting: &str) -> String {
+        format!(
+            "{}/api/meetings/{meeting}/live",
+            self.address.replacen("http://", "ws://", 1)
+        )
+    }
+
+    /// Opens the meeting's live socket with the token in the `Authorization`
+    /// header, and waits for its `ready` frame.
+    pub async fn connect_live(&self, meeting: &str, token: &str) -> Socket {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = self
+            .live_url(meeting)
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("live socket connects");
+        let ready = next_frame(&mut socket).await;
+        assert_eq!(ready["type"], "ready", "{ready}");
+        socket
+    }
+
+    /// Tries to open the live socket; the HTTP status when the upgrade is refused.
+    pub async fn try_connect_live(
+        &self,
+        meeting: &str,
+        token: Option<&str>,
+        in_query: bool,
+    ) -> StatusCode {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::Error;
+        let mut url = self.live_url(meeting);
+        if let (true, Some(token)) = (in_query, token) {
+            url.push_str(&format!("?access_token={token}"));
+        }
+        let mut request = url.into_client_request().expect("request");
+        if let (false, Some(token)) = (in_query, token) {
+            request.headers_mut().insert(
+                "authorization",
+                format!("Bearer {token}").parse().expect("header"),
+            );
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok(_) => StatusCode::SWITCHING_PROTOCOLS,
+            Err(Error::Http(response)) => {
+                StatusCode::from_u16(response.status().as_u16()).expect("status")
+            }
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+}
+
+/// The next JSON frame from the server (pings skipped), within 5 s.
+pub async fn next_frame(socket: &mut Socket) -> Value {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = std::time::Duration::from_secs(5);
+    loop {
+        let frame = tokio::time::timeout(deadline, socket.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("socket open")
+            .expect("frame readable");
+        match frame {
+            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("JSON frame"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+/// The server's close frame (code, reason), within 5 s.
+pub async fn next_close(socket: &mut Socket) -> (u16, String) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("socket open")
+            .expect("frame readable");
+        match frame {
+            Message::Close(Some(close)) => {
+                return (u16::from(close.code), close.reason.to_string())
+            }
+            Message::Close(None) => return (1005, String::new()),
+            _ => continue,
+        }
+    }
+}
+
+/// True when no text frame arrives within `wait`.
+pub async fn stays_quiet(socket: &mut Socket, wait: std::time::Duration) -> bool {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return true,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(_) => return false,
+        }
+    }
+}
+
+pub async fn send_frame(socket: &mut Socket, frame: Value) {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(
+            frame.to_string().into(),
+        ))
+        .await
+        .expect("frame sent");
 }

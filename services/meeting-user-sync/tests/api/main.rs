@@ -11,5 +11,7 @@ mod basics;
 mod directory;
 mod helpers;
 mod internal;
+mod live;
+mod meetings;
 mod outbox;
 mod webhooks;
