@@ -65,7 +65,13 @@ async fn a_clerk_host_and_a_first_party_guest_meet_and_chat_through_the_gateway(
     let (_, guest_signup) = signup("Gateway Guest").await;
     let guest = guest_signup["accessToken"].as_str().unwrap().to_owned();
 
-    let created = call(Method::POST, "/api/meetings", Some(&host), Some(json!({"title": "Through nginx"}))).await;
+    let created = call(
+        Method::POST,
+        "/api/meetings",
+        Some(&host),
+        Some(json!({"title": "Through nginx"})),
+    )
+    .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let meeting: Value = created.json().await.unwrap();
     let id = meeting["id"].as_str().unwrap();
@@ -78,7 +84,10 @@ async fn a_clerk_host_and_a_first_party_guest_meet_and_chat_through_the_gateway(
     .await;
     assert_eq!(joined.status(), StatusCode::OK);
 
-    let url = format!("{}/api/meetings/{id}/live", gateway().replacen("http://", "ws://", 1));
+    let url = format!(
+        "{}/api/meetings/{id}/live",
+        gateway().replacen("http://", "ws://", 1)
+    );
     let mut request = url.into_client_request().unwrap();
     request
         .headers_mut()
@@ -109,16 +118,30 @@ async fn a_clerk_host_and_a_first_party_guest_meet_and_chat_through_the_gateway(
         }
         other => panic!("{other:?}"),
     }
-    let people: Value = call(Method::GET, &format!("/api/meetings/{id}/participants"), Some(&guest), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let people: Value = call(
+        Method::GET,
+        &format!("/api/meetings/{id}/participants"),
+        Some(&guest),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(people["items"][1]["name"], "Gateway Guest");
 
-    let ended = call(Method::POST, &format!("/api/meetings/{id}/end"), Some(&host), None).await;
+    let ended = call(
+        Method::POST,
+        &format!("/api/meetings/{id}/end"),
+        Some(&host),
+        None,
+    )
+    .await;
     assert_eq!(ended.status(), StatusCode::OK);
-    assert!(matches!(next_text(&mut socket).await, Message::Text(_)), "meeting.ended");
+    assert!(
+        matches!(next_text(&mut socket).await, Message::Text(_)),
+        "meeting.ended"
+    );
     match next_text(&mut socket).await {
         Message::Close(Some(close)) => assert_eq!(close.reason.as_str(), "meeting ended"),
         other => panic!("{other:?}"),
