@@ -25,11 +25,14 @@ start_postgres; start_redis; create_databases
 # themselves, not the path under test.
 export AUTH_RL_LOGIN_PER_IP_PER_MIN=0 AUTH_RL_LOGIN_PER_ACCOUNT_PER_MIN=0 AUTH_RL_SIGNUP_PER_IP_PER_HOUR=0
 export GATEWAY_RATE_PER_SEC=1000000 GATEWAY_RATE_BURST=1000000 GATEWAY_ACCESS_LOG=off LOG_FORMAT=json RUST_LOG=warn
-# The catalog scenarios count calls at tmdb-sim, never at TMDB.
+# The catalog scenarios count calls at tmdb-sim, never at TMDB; the live scenario
+# makes its users at clerk-sim.
 unset TMDB_API_KEY TMDB_READ_ACCESS_TOKEN
+unset CLERK_ISSUER CLERK_JWKS_URL CLERK_AUTHORIZED_PARTIES CLERK_API_URL CLERK_SECRET_KEY CLERK_WEBHOOK_SECRET
 # media-catalog's own /health/live through the gateway: the reference of the cached catalog path.
 cat > "$RUN/bench-gateway.conf" <<CONF
         location = /__bench/catalog/live { proxy_pass http://media_catalog/health/live; }
+        location = /__bench/meetings/live { proxy_pass http://meeting_user_sync/health/live; }
 CONF
 export GATEWAY_EXTRA_CONF="$RUN/bench-gateway.conf"
 PROFILE=release bash "$ROOT/deploy/local/stack.sh" start-services
@@ -116,6 +119,20 @@ wrk -t1 -c4 -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$GW/ap
 LIBRARY="$(wrk_json < "$OUT/library.txt")"
 LIBRARY_TOTAL="$(curl -fsS -H "Authorization: Bearer $TOKEN" "$GW/api/library/movies?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["meta"]["total"])')"
 
+log "directory: GET /api/user/profile and meeting-user-sync's /health/live, both through the gateway"
+curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$GW/api/user/profile" || die "directory not answering"
+wrk -t2 -c32 -d"${DURATION}s" --latency "$GW/__bench/meetings/live" > "$OUT/meetings-live.txt"
+MEETINGS_LIVE="$(wrk_json < "$OUT/meetings-live.txt")"
+wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$GW/api/user/profile" > "$OUT/profile.txt"
+PROFILE_GET="$(wrk_json < "$OUT/profile.txt")"
+
+log "live: one meeting, 200 sockets over 2 replicas of meeting-user-sync, chat delivery"
+PROFILE=release bash "$ROOT/deploy/local/stack.sh" replica meeting-user-sync 8094
+LIVE="$(LIVE_BENCH_GATEWAY="$GW" LIVE_BENCH_CLERK="http://127.0.0.1:$CLERK_SIM_PORT" \
+  LIVE_BENCH_REPLICAS="http://127.0.0.1:${SERVICE_PORT[meeting-user-sync]},http://127.0.0.1:8094" \
+  LIVE_BENCH_PIDS="$(cat "$PIDS/meeting-user-sync.pid"),$(cat "$PIDS/replica-meeting-user-sync-8094.pid")" \
+  LIVE_BENCH_SOCKETS=200 LIVE_BENCH_MESSAGES=50 "$ROOT/target/release/live-bench")" || die "live benchmark failed"
+
 python3 - "$OUT" <<PY
 import json, sys
 out = sys.argv[1]
@@ -123,6 +140,7 @@ me, login, me_storm = json.loads('''$ME'''), json.loads('''$LOGIN'''), json.load
 hash_, node = json.loads('''$HASH'''), json.loads('''$NODE_HASH''')
 live, popular = json.loads('''$LIVE'''), json.loads('''$POPULAR''')
 coalesce, library = json.loads('''$COALESCE'''), json.loads('''$LIBRARY''')
+meetings_live, profile_get, live = json.loads('''$MEETINGS_LIVE'''), json.loads('''$PROFILE_GET'''), json.loads('''$LIVE''')
 pg = float("$PGBENCH_TPS" or 0)
 cores = int("$CORES")
 limit = cores / (hash_["reusedMemoryMs"] / 1000.0)
@@ -146,6 +164,10 @@ report = {
     "coldKeyCoalescing": {**coalesce, "target": "upstreamCalls == 1"},
     "library100k": {**library, "movies": int("$LIBRARY_TOTAL"), "p50TargetMs": 10},
   },
+  "meetings": {
+    "profile": {**profile_get, "healthLiveViaGateway": meetings_live, "ratio": profile_get["rps"] / meetings_live["rps"], "target": ">= 0.5"},
+    "live": {**live, "p99TargetMs": 50, "perSocketTargetKiB": 64},
+  },
 }
 json.dump(report, open(f"{out}/report.json", "w"), indent=2)
 def ok(b): return "pass" if b else "FAIL"
@@ -161,6 +183,9 @@ lines = [
   f"| cached GET /api/movies/popular via gateway (c=32) | {popular['rps']:.0f} req/s, p50 {popular['p50Ms']:.2f} ms, p99 {popular['p99Ms']:.2f} ms | media-catalog /health/live via gateway {live['rps']:.0f} req/s | {report['catalog']['cachedPopular']['ratio']:.2f} | >= 0.7 | {ok(report['catalog']['cachedPopular']['ratio'] >= 0.7)} |",
   f"| 200 concurrent cold requests, one key | {coalesce['upstreamCalls']} TMDB call(s), statuses {coalesce['statuses']} | tmdb-sim's counter | | exactly 1 | {ok(coalesce['upstreamCalls'] == 1)} |",
   f"| library page 1, {int('$LIBRARY_TOTAL'):,} movies of one user (c=4) | p50 {library['p50Ms']:.2f} ms, p99 {library['p99Ms']:.2f} ms, {library['rps']:.0f} req/s | | | p50 < 10 ms | {ok(library['p50Ms'] < 10)} |",
+  f"| GET /api/user/profile via gateway (c=32) | {profile_get['rps']:.0f} req/s, p50 {profile_get['p50Ms']:.2f} ms, p99 {profile_get['p99Ms']:.2f} ms | meeting-user-sync /health/live via gateway {meetings_live['rps']:.0f} req/s | {report['meetings']['profile']['ratio']:.2f} | >= 0.5 | {ok(report['meetings']['profile']['ratio'] >= 0.5)} |",
+  f"| chat to {live['sockets']} live sockets on {live['replicas']} replicas ({live['messages']} messages) | p50 {live['p50Ms']:.1f} ms, p99 {live['p99Ms']:.1f} ms, {live['deliveries']}/{live['expectedDeliveries']} delivered | | | p99 < 50 ms, all delivered | {ok(live['p99Ms'] < 50 and live['deliveries'] == live['expectedDeliveries'])} |",
+  f"| resident memory per idle live socket | {live['perSocketKiB']:.1f} KiB ({live['rssBeforeKiB']/1024:.1f} -> {live['rssAfterKiB']/1024:.1f} MiB over both replicas) | | | < 64 KiB | {ok(live['perSocketKiB'] < 64)} |",
   f"| auth resident memory | idle {report['authRssKiB']['idle']/1024:.1f} MiB, after /me load {report['authRssKiB']['afterMeLoad']/1024:.1f} MiB, after storm {report['authRssKiB']['afterLoginStorm']/1024:.1f} MiB | | | idle < 30 MiB | {ok(report['authRssKiB']['idle'] < 30*1024)} |",
   "", "## Argon2id single-hash time (m=19456 KiB, t=2, p=1)", "",
   f"- Reelstack (reused memory buffers, release profile): **{a['reelstackSingleHashMs']:.1f} ms**",

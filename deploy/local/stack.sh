@@ -133,9 +133,21 @@ start_gateway() {
   log "gateway on http://127.0.0.1:$GATEWAY_PORT"
 }
 
+# One more instance of a service on another port (benchmarks, replica tests);
+# stopped with the services.
+start_replica() {
+  local svc="$1" port="$2"
+  [ -x "$BIN/$svc" ] || die "$BIN/$svc not built"
+  setsid env $(service_env "$svc") PORT="$port" "$BIN/$svc" serve >>"$LOGS/$svc-$port.log" 2>&1 </dev/null &
+  echo $! > "$PIDS/replica-$svc-$port.pid"
+  wait_ready "http://127.0.0.1:$port/health/ready" "$svc-$port"
+  log "$svc replica ready on 127.0.0.1:$port"
+}
+
 stop_services() {
-  local svc
+  local svc file
   stop_pidfile "$PIDS/nginx.pid" gateway
+  for file in "$PIDS"/replica-*.pid; do [ -e "$file" ] && stop_pidfile "$file" "$(basename "$file" .pid)"; done
   for svc in "${SERVICES[@]}"; do stop_pidfile "$PIDS/$svc.pid" "$svc"; done
   stop_pidfile "$PIDS/tmdb-sim.pid" tmdb-sim
   stop_pidfile "$PIDS/clerk-sim.pid" clerk-sim
@@ -201,5 +213,6 @@ case "${1:-run}" in
   # PostgreSQL and Redis already up (tests): only the services and the gateway.
   start-services) start_services; start_gateway ;;
   stop-services) stop_services ;;
-  *) die "usage: stack.sh run|start|stop|start-services|stop-services" ;;
+  replica) start_replica "$2" "$3" ;;
+  *) die "usage: stack.sh run|start|stop|start-services|stop-services|replica <service> <port>" ;;
 esac
