@@ -128,7 +128,7 @@ PROFILE_GET="$(wrk_json < "$OUT/profile.txt")"
 
 log "live: one meeting, 200 sockets over 2 replicas of meeting-user-sync, chat delivery"
 PROFILE=release bash "$ROOT/deploy/local/stack.sh" replica meeting-user-sync 8094
-LIVE="$(LIVE_BENCH_GATEWAY="$GW" LIVE_BENCH_CLERK="http://127.0.0.1:$CLERK_SIM_PORT" \
+SOCKETS="$(LIVE_BENCH_GATEWAY="$GW" LIVE_BENCH_CLERK="http://127.0.0.1:$CLERK_SIM_PORT" \
   LIVE_BENCH_REPLICAS="http://127.0.0.1:${SERVICE_PORT[meeting-user-sync]},http://127.0.0.1:8094" \
   LIVE_BENCH_PIDS="$(cat "$PIDS/meeting-user-sync.pid"),$(cat "$PIDS/replica-meeting-user-sync-8094.pid")" \
   LIVE_BENCH_SOCKETS=200 LIVE_BENCH_MESSAGES=50 "$ROOT/target/release/live-bench")" || die "live benchmark failed"
@@ -140,7 +140,7 @@ me, login, me_storm = json.loads('''$ME'''), json.loads('''$LOGIN'''), json.load
 hash_, node = json.loads('''$HASH'''), json.loads('''$NODE_HASH''')
 live, popular = json.loads('''$LIVE'''), json.loads('''$POPULAR''')
 coalesce, library = json.loads('''$COALESCE'''), json.loads('''$LIBRARY''')
-meetings_live, profile_get, live = json.loads('''$MEETINGS_LIVE'''), json.loads('''$PROFILE_GET'''), json.loads('''$LIVE''')
+meetings_live, profile_get, sockets = json.loads('''$MEETINGS_LIVE'''), json.loads('''$PROFILE_GET'''), json.loads('''$SOCKETS''')
 pg = float("$PGBENCH_TPS" or 0)
 cores = int("$CORES")
 limit = cores / (hash_["reusedMemoryMs"] / 1000.0)
@@ -166,7 +166,7 @@ report = {
   },
   "meetings": {
     "profile": {**profile_get, "healthLiveViaGateway": meetings_live, "ratio": profile_get["rps"] / meetings_live["rps"], "target": ">= 0.5"},
-    "live": {**live, "p99TargetMs": 50, "perSocketTargetKiB": 64},
+    "live": {**sockets, "p99TargetMs": 50, "perSocketTargetKiB": 64},
   },
 }
 json.dump(report, open(f"{out}/report.json", "w"), indent=2)
@@ -184,8 +184,8 @@ lines = [
   f"| 200 concurrent cold requests, one key | {coalesce['upstreamCalls']} TMDB call(s), statuses {coalesce['statuses']} | tmdb-sim's counter | | exactly 1 | {ok(coalesce['upstreamCalls'] == 1)} |",
   f"| library page 1, {int('$LIBRARY_TOTAL'):,} movies of one user (c=4) | p50 {library['p50Ms']:.2f} ms, p99 {library['p99Ms']:.2f} ms, {library['rps']:.0f} req/s | | | p50 < 10 ms | {ok(library['p50Ms'] < 10)} |",
   f"| GET /api/user/profile via gateway (c=32) | {profile_get['rps']:.0f} req/s, p50 {profile_get['p50Ms']:.2f} ms, p99 {profile_get['p99Ms']:.2f} ms | meeting-user-sync /health/live via gateway {meetings_live['rps']:.0f} req/s | {report['meetings']['profile']['ratio']:.2f} | >= 0.5 | {ok(report['meetings']['profile']['ratio'] >= 0.5)} |",
-  f"| chat to {live['sockets']} live sockets on {live['replicas']} replicas ({live['messages']} messages) | p50 {live['p50Ms']:.1f} ms, p99 {live['p99Ms']:.1f} ms, {live['deliveries']}/{live['expectedDeliveries']} delivered | | | p99 < 50 ms, all delivered | {ok(live['p99Ms'] < 50 and live['deliveries'] == live['expectedDeliveries'])} |",
-  f"| resident memory per idle live socket | {live['perSocketKiB']:.1f} KiB ({live['rssBeforeKiB']/1024:.1f} -> {live['rssAfterKiB']/1024:.1f} MiB over both replicas) | | | < 64 KiB | {ok(live['perSocketKiB'] < 64)} |",
+  f"| chat to {sockets['sockets']} live sockets on {sockets['replicas']} replicas ({sockets['messages']} messages) | p50 {sockets['p50Ms']:.1f} ms, p99 {sockets['p99Ms']:.1f} ms, {sockets['deliveries']}/{sockets['expectedDeliveries']} delivered | | | p99 < 50 ms, all delivered | {ok(sockets['p99Ms'] < 50 and sockets['deliveries'] == sockets['expectedDeliveries'])} |",
+  f"| resident memory per idle live socket | {sockets['perSocketKiB']:.1f} KiB ({sockets['rssBeforeKiB']/1024:.1f} -> {sockets['rssAfterKiB']/1024:.1f} MiB over both replicas) | | | < 64 KiB | {ok(sockets['perSocketKiB'] < 64)} |",
   f"| auth resident memory | idle {report['authRssKiB']['idle']/1024:.1f} MiB, after /me load {report['authRssKiB']['afterMeLoad']/1024:.1f} MiB, after storm {report['authRssKiB']['afterLoginStorm']/1024:.1f} MiB | | | idle < 30 MiB | {ok(report['authRssKiB']['idle'] < 30*1024)} |",
   "", "## Argon2id single-hash time (m=19456 KiB, t=2, p=1)", "",
   f"- Reelstack (reused memory buffers, release profile): **{a['reelstackSingleHashMs']:.1f} ms**",

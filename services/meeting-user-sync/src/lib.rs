@@ -23,6 +23,7 @@ use common::startup::Foundation;
 use common::tokens::TokenVerifier;
 
 use crate::config::Settings;
+use crate::directory::cache::ProfileCache;
 use crate::directory::IdentitySources;
 use crate::live::Hub;
 use crate::state::AppState;
@@ -60,6 +61,10 @@ impl Application {
             background.push(live.spawn_listener(redis.clone()));
         }
         background.push(live.spawn_revocation_watch(revocations.clone()));
+        let profiles = Arc::new(ProfileCache::new(redis.clone()));
+        if let Some(redis) = &redis {
+            background.push(profiles.spawn_listener(redis.clone()));
+        }
         let verifier = web::Data::new(TokenVerifier::from_settings(
             &settings.common,
             None,
@@ -70,6 +75,7 @@ impl Application {
             sources: IdentitySources::from_settings(&settings.common, &settings.directory)?,
             settings: settings.directory.clone(),
             live,
+            profiles,
         });
         let listener = TcpListener::bind((settings.common.host.as_str(), settings.common.port))?;
         let port = listener.local_addr()?.port();

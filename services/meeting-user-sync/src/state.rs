@@ -3,6 +3,7 @@ use std::sync::Arc;
 use common::db::Db;
 
 use crate::config::DirectorySettings;
+use crate::directory::cache::ProfileCache;
 use crate::directory::IdentitySources;
 use crate::live::Hub;
 
@@ -12,4 +13,5 @@ pub struct AppState {
     pub sources: IdentitySources,
     pub settings: DirectorySettings,
     pub live: Arc<Hub>,
+    pub profiles: Arc<ProfileCache>,
 }

@@ -2,6 +2,7 @@
 //! API for first-party users, the token's own claims for any other issuer, and
 //! the verification of Clerk's Svix-signed webhooks.
 
+pub mod cache;
 pub mod svix;
 
 use std::time::Duration;

@@ -77,10 +77,12 @@ pub async fn upsert_user(
         version: version_of(body.version)?,
     };
     let issuer = body.issuer.unwrap_or_else(|| FIRST_PARTY.to_owned());
+    let (who, whose) = (issuer.clone(), subject.clone());
     let (_, applied) = state
         .db
         .run(move |conn| db::profiles::apply_identity(conn, &issuer, &subject, &identity))
         .await?;
+    state.profiles.changed(&who, &whose).await;
     Ok(HttpResponse::Ok().json(EventResult {
         applied: applied.as_str(),
     }))
@@ -106,10 +108,12 @@ pub async fn delete_user(
         .issuer
         .clone()
         .unwrap_or_else(|| FIRST_PARTY.to_owned());
+    let (who, whose) = (issuer.clone(), subject.clone());
     let applied = state
         .db
         .run(move |conn| db::profiles::mark_deleted(conn, &issuer, &subject, version))
         .await?;
+    state.profiles.changed(&who, &whose).await;
     Ok(HttpResponse::Ok().json(EventResult {
         applied: applied.as_str(),
     }))

@@ -5,6 +5,8 @@ use actix_web::{web, HttpResponse};
 use common::domain::{bounded_text, double_option};
 use common::tokens::AuthUser;
 use common::{ApiError, FieldErrors};
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -47,23 +49,37 @@ pub(crate) async fn sync(state: &AppState, user: &AuthUser) -> Result<(Profile, 
         .db
         .run(move |conn| db::profiles::apply_identity(conn, &issuer, &subject, &identity))
         .await?;
+    if applied != Applied::Stale {
+        state.profiles.changed(&user.issuer, &user.subject).await;
+    }
     if profile.is_deleted() {
         return Err(deleted());
     }
     Ok((profile, applied == Applied::Created))
 }
 
-/// The caller's profile, synced from the issuer the first time.
-pub(crate) async fn own_profile(state: &AppState, user: &AuthUser) -> Result<Profile, ApiError> {
-    let (issuer, subject) = (user.issuer.clone(), user.subject.clone());
-    match state
-        .db
-        .run(move |conn| db::profiles::find(conn, &issuer, &subject))
-        .await?
-    {
+/// The caller's profile (from the cache when it can), synced from the issuer the
+/// first time.
+pub(crate) async fn own_profile(
+    state: &AppState,
+    user: &AuthUser,
+) -> Result<Arc<Profile>, ApiError> {
+    let cached = state.profiles.get(&user.issuer, &user.subject);
+    let found = match cached {
+        Some(profile) => Some(profile),
+        None => {
+            let (issuer, subject) = (user.issuer.clone(), user.subject.clone());
+            state
+                .db
+                .run(move |conn| db::profiles::find(conn, &issuer, &subject))
+                .await?
+                .map(|p| state.profiles.put(p))
+        }
+    };
+    match found {
         Some(p) if p.is_deleted() => Err(deleted()),
         Some(p) => Ok(p),
-        None => sync(state, user).await.map(|(p, _)| p),
+        None => sync(state, user).await.map(|(p, _)| Arc::new(p)),
     }
 }
 
@@ -94,7 +110,7 @@ pub async fn get_profile(
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let profile = own_profile(&state, &user).await?;
-    Ok(HttpResponse::Ok().json(ProfileDto::from(profile)))
+    Ok(HttpResponse::Ok().json(ProfileDto::from(profile.as_ref().clone())))
 }
 
 /// Any field may be left out; `bio: null` clears the bio.
@@ -179,5 +195,6 @@ pub async fn patch_profile(
         .run(move |conn| db::profiles::edit(conn, &issuer, &subject, &edits))
         .await?
         .ok_or_else(deleted)?;
+    state.profiles.changed(&user.issuer, &user.subject).await;
     Ok(HttpResponse::Ok().json(ProfileDto::from(profile)))
 }

@@ -52,6 +52,7 @@ pub async fn clerk(
         .filter(|id| !id.is_empty() && id.len() <= 128)
         .ok_or_else(|| ApiError::BadRequest("The event has no user id".to_owned()))?
         .to_owned();
+    let changed_subject = subject.clone();
     let applied = state
         .db
         .run(move |conn| {
@@ -73,6 +74,9 @@ pub async fn clerk(
             })
         })
         .await?;
+    if matches!(applied, "created" | "updated") {
+        state.profiles.changed(CLERK, &changed_subject).await;
+    }
     tracing::info!(applied, "Clerk webhook processed");
     Ok(HttpResponse::Ok().json(EventResult { applied }))
 }

@@ -250,3 +250,53 @@ async fn profile_routes_need_a_valid_token() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_edit_through_one_replica_is_read_through_another_within_a_second() {
+    let a = spawn_app().await;
+    let b = a.spawn_replica().await;
+    let (_, token) = a.clerk_user("Cached", "Reader");
+    // The first read syncs the profile; the second is cached in each replica.
+    for app in [&a, &b, &a, &b] {
+        let profile: Value = app
+            .get_as("/api/user/profile", &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(profile["name"], "Cached Reader");
+    }
+    let patched = b
+        .send_json(
+            Method::PATCH,
+            "/api/user/profile",
+            Some(&token),
+            &json!({"name": "Renamed"}),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    let own: Value = b
+        .get_as("/api/user/profile", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["name"], "Renamed", "the writing replica at once");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let seen: Value = a
+            .get_as("/api/user/profile", &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if seen["name"] == "Renamed" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replica a still serves {seen}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,100 @@
+//! A read cache of profiles in each replica. Every write to a profile goes through
+//! this service, which drops the entry here and tells the other replicas on a
+//! Redis channel; entries also expire after [`TTL`], which bounds how stale a
+//! replica can be if it missed a message (Redis down, or reconnecting).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::redis_conn::RedisHandle;
+use futures_util::StreamExt;
+use moka::sync::Cache;
+
+use crate::db::models::Profile;
+
+pub const CHANNEL: &str = "reelstack:directory:changed";
+const TTL: Duration = Duration::from_secs(30);
+const CAPACITY: u64 = 100_000;
+
+type Key = (String, String);
+
+pub struct ProfileCache {
+    entries: Cache<Key, Arc<Profile>>,
+    redis: Option<RedisHandle>,
+}
+
+fn key(issuer: &str, subject: &str) -> Key {
+    (issuer.to_owned(), subject.to_owned())
+}
+
+impl ProfileCache {
+    pub fn new(redis: Option<RedisHandle>) -> Self {
+        Self {
+            entries: Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(TTL)
+                .build(),
+            redis,
+        }
+    }
+
+    pub fn get(&self, issuer: &str, subject: &str) -> Option<Arc<Profile>> {
+        self.entries.get(&key(issuer, subject))
+    }
+
+    pub fn put(&self, profile: Profile) -> Arc<Profile> {
+        let profile = Arc::new(profile);
+        self.entries
+            .insert(key(&profile.issuer, &profile.subject), profile.clone());
+        profile
+    }
+
+    /// A profile changed: forget it here at once, and in the other replicas.
+    pub async fn changed(&self, issuer: &str, subject: &str) {
+        self.entries.invalidate(&key(issuer, subject));
+        let Some(redis) = &self.redis else {
+            return;
+        };
+        let mut conn = redis.conn.clone();
+        let published = tokio::time::timeout(
+            Duration::from_millis(500),
+            redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg(format!("{issuer}\n{subject}"))
+                .query_async::<i64>(&mut conn),
+        )
+        .await;
+        if !matches!(published, Ok(Ok(_))) {
+            tracing::warn!("profile change not published; other replicas catch up within 30 s");
+        }
+    }
+
+    /// Drops entries other replicas say changed, for the life of the process.
+    pub fn spawn_listener(self: &Arc<Self>, redis: RedisHandle) -> tokio::task::JoinHandle<()> {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = cache.listen(&redis).await {
+                    tracing::warn!(error = %e, "profile change channel lost; resubscribing");
+                }
+                // Changes missed meanwhile: start from an empty cache.
+                cache.entries.invalidate_all();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    }
+
+    async fn listen(&self, redis: &RedisHandle) -> Result<(), redis::RedisError> {
+        let mut pubsub = redis.client.get_async_pubsub().await?;
+        pubsub.subscribe(CHANNEL).await?;
+        let mut messages = pubsub.on_message();
+        while let Some(message) = messages.next().await {
+            if let Ok(payload) = message.get_payload::<String>() {
+                if let Some((issuer, subject)) = payload.split_once('\n') {
+                    self.entries.invalidate(&key(issuer, subject));
+                }
+            }
+        }
+        Ok(())
+    }
+}
