@@ -3,6 +3,7 @@
 //! loopback, tmdb-sim (a fake of TMDB's API, also the `tmdb-sim` binary), a
 //! redis-server a test can stop and restart, mail reading and log set-up.
 
+pub mod api;
 pub mod clerk_sim;
 pub mod db;
 pub mod issuer;

@@ -334,46 +334,6 @@ impl TestApp {
     }
 }
 
-/// Asserts an error response in the envelope and returns its body.
-pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
-    let actual = resp.status();
-    let request_id = resp
-        .headers()
-        .get("x-request-id")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = resp.text().await.unwrap();
-    assert_eq!(actual, status, "unexpected status; body: {text}");
-    assert!(
-        content_type.starts_with("application/json"),
-        "not JSON: {content_type} {text}"
-    );
-    let body: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(body["error"]["code"], code, "body: {text}");
-    assert!(body["error"]["message"]
-        .as_str()
-        .is_some_and(|m| !m.is_empty()));
-    assert!(body["error"]["details"].is_object());
-    assert_eq!(
-        body["error"]["requestId"].as_str(),
-        request_id.as_deref(),
-        "requestId matches the header"
-    );
-    body
-}
-
-/// The field names a 422 complains about.
-pub fn error_fields(body: &Value) -> Vec<String> {
-    body["error"]["details"]["fields"]
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
 /// A token with valid-looking claims and a kid nobody published (a forgery).
 pub fn forged_token(sub: &str) -> String {
     let forger = testkit::issuer::TestKey::generate("forged");
@@ -404,3 +364,5 @@ pub fn expired_token(app: &TestApp, sub: &str) -> String {
     };
     app.state.keys.sign(&claims).unwrap()
 }
+
+pub use testkit::api::{assert_error, error_fields};

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use media_catalog::config::Settings;
 use media_catalog::Application;
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use testkit::tmdb_sim::TmdbSim;
 use testkit::{TestDb, TestIssuer};
@@ -214,36 +214,6 @@ impl TestApp {
     }
 }
 
-/// Asserts the status and the envelope's code; returns the body.
-pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
-    let actual = resp.status();
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body: Value = resp.json().await.expect("JSON error body");
-    assert_eq!(actual, status, "{body}");
-    assert!(
-        content_type.starts_with("application/json"),
-        "{content_type}"
-    );
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"]
-        .as_str()
-        .is_some_and(|m| !m.is_empty()));
-    body
-}
-
-/// The fields named in a 422's `details.fields`.
-pub fn error_fields(body: &Value) -> Vec<String> {
-    body["error"]["details"]["fields"]
-        .as_object()
-        .map(|f| f.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
 pub fn header(resp: &Response, name: &str) -> String {
     resp.headers()
         .get(name)
@@ -275,3 +245,5 @@ pub fn multipart(field: &str, filename: &str, part_type: &str, bytes: &[u8]) -> 
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+pub use testkit::api::{assert_error, error_fields};

@@ -313,22 +313,6 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Asserts the status and the envelope's code; returns the body.
-pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
-    let actual = resp.status();
-    let body: Value = resp.json().await.expect("JSON error body");
-    assert_eq!(actual, status, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    body
-}
-
-pub fn error_fields(body: &Value) -> Vec<String> {
-    body["error"]["details"]["fields"]
-        .as_object()
-        .map(|f| f.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -457,3 +441,5 @@ pub async fn send_frame(socket: &mut Socket, frame: Value) {
         .await
         .expect("frame sent");
 }
+
+pub use testkit::api::{assert_error, error_fields};
