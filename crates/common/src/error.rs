@@ -30,13 +30,6 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// Adds every message of `other`.
-    pub fn merge(&mut self, other: FieldErrors) {
-        for (field, messages) in other.0 {
-            self.0.entry(field).or_default().extend(messages);
-        }
-    }
-
     /// `Ok(())` when nothing was added, else the 422 error carrying every field.
     pub fn into_result(self) -> Result<(), ApiError> {
         if self.is_empty() {

@@ -30,17 +30,24 @@ pub struct PageParams {
 
 impl PageQuery {
     pub fn validate(self) -> Result<PageParams, ApiError> {
+        let mut errors = FieldErrors::new();
+        let params = self.validate_into(&mut errors);
+        errors.into_result()?;
+        Ok(params)
+    }
+
+    /// Adds what is wrong to `errors`, for handlers that check other parameters
+    /// too and answer one 422; the params are meaningful only when nothing was added.
+    pub fn validate_into(self, errors: &mut FieldErrors) -> PageParams {
         let page = self.page.unwrap_or(1);
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        let mut errors = FieldErrors::new();
         if !(1..=MAX_PAGE).contains(&page) {
             errors.add("page", format!("must be between 1 and {MAX_PAGE}"));
         }
         if !(1..=MAX_LIMIT).contains(&limit) {
             errors.add("limit", format!("must be between 1 and {MAX_LIMIT}"));
         }
-        errors.into_result()?;
-        Ok(PageParams { page, limit })
+        PageParams { page, limit }
     }
 }
 

@@ -76,15 +76,7 @@ impl Checker {
 
     /// `page` and `limit` of a database list (limit 1-100).
     pub fn paging(&mut self, page: Option<i64>, limit: Option<i64>) -> PageParams {
-        match (PageQuery { page, limit }).validate() {
-            Ok(params) => params,
-            Err(error) => {
-                if let ApiError::Validation(fields) = error {
-                    self.errors.merge(fields);
-                }
-                PageParams { page: 1, limit: 1 }
-            }
-        }
+        PageQuery { page, limit }.validate_into(&mut self.errors)
     }
 
     /// `page`: 1-500, default 1.

@@ -189,19 +189,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
     let mut errors = FieldErrors::new();
-    let page = match (PageQuery {
+    let page = PageQuery {
         page: params.page,
         limit: params.limit,
-    })
-    .validate()
-    {
-        Ok(page) => Some(page),
-        Err(ApiError::Validation(fields)) => {
-            errors.merge(fields);
-            None
-        }
-        Err(other) => return Err(other),
-    };
+    }
+    .validate_into(&mut errors);
     let status = match params.status.as_deref() {
         None => None,
         Some(s @ ("scheduled" | "live" | "ended")) => Some(s.to_owned()),
@@ -211,7 +203,6 @@ pub async fn list(
         }
     };
     errors.into_result()?;
-    let page = page.ok_or_else(|| ApiError::internal("validated page missing"))?;
     let who = user_ref(&user);
     let (rows, total) = state
         .db
