@@ -50,10 +50,10 @@ service_env() {
   case "$svc" in
     auth)
       # User changes go to the directory through the outbox.
-      echo "AUTH_DIRECTORY_URL=http://127.0.0.1:${SERVICE_PORT[meeting-user-sync]}"
+      echo "AUTH_DIRECTORY_URL=http://127.0.0.1:${INTERNAL_PORT[meeting-user-sync]}"
       ;;
     meeting-user-sync)
-      echo "AUTH_INTERNAL_URL=http://127.0.0.1:${SERVICE_PORT[auth]}"
+      echo "AUTH_INTERNAL_URL=http://127.0.0.1:${INTERNAL_PORT[auth]}"
       echo "SERVICE_CLIENT_ID=local-services"
       echo "SERVICE_CLIENT_SECRET=$(dev_secret internal_client)"
       ;;

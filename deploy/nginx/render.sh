@@ -4,10 +4,13 @@
 # Environment: GATEWAY_LISTEN (127.0.0.1:8080), GATEWAY_UPSTREAMS ("auth=127.0.0.1:8081
 # media_catalog=127.0.0.1:8082"; a service may list several replicas:
 # "auth=10.0.0.1:8081,10.0.0.2:8081"), GATEWAY_RATE_PER_SEC
-# (50), GATEWAY_RATE_BURST (100), GATEWAY_READ_TIMEOUT (30s), GATEWAY_EXTRA_CONF (a file
-# included inside the server block, used by the end-to-end tests), GATEWAY_ACCESS_LOG,
-# GATEWAY_ERROR_LOG, GATEWAY_TEMP_DIR, and GATEWAY_CONFIG_DIR (where OUT_DIR will be
-# mounted when nginx runs elsewhere, e.g. in a container).
+# (50), GATEWAY_RATE_BURST (100), GATEWAY_READ_TIMEOUT (30s), GATEWAY_UPSTREAM_KEEPALIVE
+# (60s, below the services' KEEP_ALIVE_SECS), GATEWAY_REAL_IP_FROM (addresses or CIDR
+# blocks of a load balancer in front, comma- or space-separated; unset: none) and
+# GATEWAY_REAL_IP_HEADER (X-Forwarded-For), GATEWAY_EXTRA_CONF and GATEWAY_EXTRA_HTTP_CONF
+# (files included inside the server block and the http block, used by the end-to-end
+# tests), GATEWAY_ACCESS_LOG, GATEWAY_ERROR_LOG, GATEWAY_TEMP_DIR, and GATEWAY_CONFIG_DIR
+# (where OUT_DIR will be mounted when nginx runs elsewhere, e.g. in a container).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$(mkdir -p "$1" && cd "$1" && pwd)"
@@ -76,7 +79,9 @@ for spec in ${GATEWAY_UPSTREAMS:-auth=127.0.0.1:8081}; do
   routes_of "$name" >> "$out/routes.part"
   upstreams+="    upstream ${name} {\n"
   for server in ${servers//,/ }; do upstreams+="        server ${server} max_fails=2 fail_timeout=5s;\n"; done
-  upstreams+="        keepalive 32;\n    }\n"
+  # Idle upstream connections are closed by the gateway first (the services keep
+  # them KEEP_ALIVE_SECS, 75 by default), so it never reuses one being closed.
+  upstreams+="        keepalive 32;\n        keepalive_timeout ${GATEWAY_UPSTREAM_KEEPALIVE:-60s};\n    }\n"
   health_locations+="        location = /health/upstream/${name} {\n            internal;\n            proxy_pass http://${name}/health/ready;\n            proxy_intercept_errors off;\n            error_page 502 503 504 = @health_down;\n        }\n"
   # Each upstream's readiness body goes into a variable; any that is not ok
   # makes the gateway's overall status "degraded".
@@ -92,6 +97,14 @@ printf '%s%s%s\n' '<!--# set var="overall" value="ok" -->' "$checks" \
 
 extra=""
 [ -n "${GATEWAY_EXTRA_CONF:-}" ] && extra="        include ${GATEWAY_EXTRA_CONF};"
+extra_http=""
+[ -n "${GATEWAY_EXTRA_HTTP_CONF:-}" ] && extra_http="    include ${GATEWAY_EXTRA_HTTP_CONF};"
+# A load balancer or ingress in front: whose header names the client.
+real_ip=""
+for peer in ${GATEWAY_REAL_IP_FROM//,/ }; do real_ip+="    set_real_ip_from ${peer};\n"; done
+if [ -n "$real_ip" ]; then
+  real_ip+="    real_ip_header ${GATEWAY_REAL_IP_HEADER:-X-Forwarded-For};\n    real_ip_recursive on;\n"
+fi
 
 sed \
   -e "s|@PID_FILE@|${GATEWAY_PID_FILE:-$cfg/nginx.pid}|" \
@@ -105,8 +118,9 @@ sed \
   -e "s|@HEALTH_ROOT@|$cfg/health|" \
   -e "s|@EXTRA_INCLUDE@|${extra}|" \
   "$here/nginx.conf.template" \
-  | awk -v ups="$upstreams" -v hl="$health_locations" -v routes="$out/routes.part" '
-      /^@UPSTREAMS@$/ { gsub(/\\n/, "\n", ups); printf "%s", ups; next }
+  | awk -v ups="$upstreams" -v hl="$health_locations" -v routes="$out/routes.part" -v rip="$real_ip" -v xhttp="$extra_http" '
+      /^@UPSTREAMS@$/ { gsub(/\\n/, "\n", ups); printf "%s", ups; if (xhttp != "") print xhttp; next }
+      /^@REAL_IP@$/ { gsub(/\\n/, "\n", rip); printf "%s", rip; next }
       /^@LOCATIONS@$/ { while ((getline line < routes) > 0) print line; next }
       /^@HEALTH_LOCATIONS@$/ { gsub(/\\n/, "\n", hl); printf "%s", hl; next }
       { print }' > "$out/nginx.conf"

@@ -4,13 +4,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::context;
+use crate::retry::Backoff;
+
+/// 100 ms, 200 ms, 400 ms … between attempts, with up to 50 % jitter.
+const RETRY: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(3200), 0.5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -150,9 +153,7 @@ impl ServiceClient {
         let mut last = ClientError::Connect("no attempt made".to_owned());
         for attempt in 0..attempts {
             if attempt > 0 {
-                let base = 100u64 << (attempt - 1).min(5);
-                let jitter = rand::thread_rng().gen_range(0..=base / 2);
-                tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+                tokio::time::sleep(RETRY.delay(attempt)).await;
             }
             let mut request = self.request(method.clone(), url).await?;
             if let Some(body) = body {

@@ -2,8 +2,11 @@
 //! optional file (`CONFIG_FILE`), then environment variables. For credentials
 //! (names ending in `_URL`, `_SECRET`, `_KEY`, `_PASSWORD`, `_TOKEN`, `_CLIENTS`),
 //! `X_FILE` is read as the value of `X`, so Kubernetes secret mounts work unchanged.
+//! In production the loader refuses development credentials and a missing Redis.
 
 use std::time::Duration;
+
+use crate::net::TrustedProxies;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -54,9 +57,22 @@ pub struct CommonSettings {
     /// Comma-separated origins allowed by CORS (credentials allowed).
     #[serde(default)]
     pub allowed_origins: String,
-    /// Trust `X-Real-IP` from the gateway for the client address.
-    #[serde(default = "default_true")]
-    pub trust_proxy: bool,
+    /// Peers whose `X-Real-IP` names the client (the gateway): comma-separated
+    /// addresses or CIDR blocks; empty trusts nobody.
+    #[serde(default = "default_trusted_proxies")]
+    pub trusted_proxies: String,
+    /// Listener of the `/internal` routes (services that have them); unset:
+    /// `PORT + 1000`, or 0 (a free port) when `PORT` is 0.
+    #[serde(default)]
+    pub internal_port: Option<u16>,
+    /// Apply pending migrations at start; unset: in local mode only (production
+    /// runs the `migrate` subcommand as a Job).
+    #[serde(default)]
+    pub migrate_on_start: Option<bool>,
+    /// Seconds an idle client connection is kept open; longer than the gateway's
+    /// upstream keepalive, so the gateway never reuses a connection being closed.
+    #[serde(default = "default_keep_alive")]
+    pub keep_alive_secs: u64,
     /// Served behind TLS: adds HSTS and marks cookies Secure.
     #[serde(default)]
     pub behind_tls: bool,
@@ -109,6 +125,99 @@ impl CommonSettings {
     pub fn pool_timeout(&self) -> Duration {
         Duration::from_millis(self.db_pool_timeout_ms)
     }
+
+    pub fn migrate_on_start(&self) -> bool {
+        self.migrate_on_start.unwrap_or(self.is_local())
+    }
+
+    /// The port of the `/internal` listener.
+    pub fn internal_port(&self) -> u16 {
+        self.internal_port.unwrap_or(match self.port {
+            0 => 0,
+            port => port.saturating_add(1000),
+        })
+    }
+
+    pub fn trusted_proxies(&self) -> anyhow::Result<TrustedProxies> {
+        TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: trusted_proxies: {e}"))
+    }
+}
+
+/// The settings every service reads and the service's own `T`, loaded from the
+/// same sources.
+#[derive(Debug, Clone)]
+pub struct Settings<T> {
+    pub common: CommonSettings,
+    pub service: T,
+}
+
+impl<T: DeserializeOwned> Settings<T> {
+    /// From the process environment, with the service's default port.
+    pub fn load(default_port: u16) -> anyhow::Result<Self> {
+        Self::load_from(default_port, std::env::vars())
+    }
+
+    /// From the given environment (tests).
+    pub fn load_from(
+        default_port: u16,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let port = default_port.to_string();
+        let defaults = [("port", port.as_str())];
+        let resolved = resolve(&vars)?;
+        let common: CommonSettings = build(&defaults, &vars, &resolved)?;
+        let service: T = build(&defaults, &vars, &resolved)?;
+        if common.app_env == AppEnv::Production {
+            check_production(&common, &resolved)?;
+        }
+        common.trusted_proxies()?;
+        Ok(Self { common, service })
+    }
+
+    pub fn local(&self) -> bool {
+        self.common.is_local()
+    }
+}
+
+/// Credentials that only ever appear in this repository's development set-ups
+/// (compose, `make run`, examples, tests). A production process holding one is
+/// misconfigured, whatever setting it came through.
+pub const DEVELOPMENT_SECRETS: &[&str] = &[
+    "change-me",
+    "compose-only-dev-secret",
+    "Y29tcG9zZS1vbmx5LWRldi1zZWNyZXQtMTIz",
+    "reelstack-local",
+    "sk_test_clerksim",
+    "tmdb-sim-key",
+    "test-svc-secret",
+];
+
+fn check_production(common: &CommonSettings, resolved: &[(String, String)]) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    if common.redis_url().is_none() {
+        problems.push(
+            "REDIS_URL is required in production (revocations and rate limits must reach every replica)"
+                .to_owned(),
+        );
+    }
+    for (key, value) in resolved {
+        if is_secret_name(key) && DEVELOPMENT_SECRETS.iter().any(|dev| value.contains(dev)) {
+            problems.push(format!(
+                "{} holds a development credential; set a real secret",
+                key.to_ascii_uppercase()
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "refusing to start with APP_ENV=production: {}",
+            problems.join("; ")
+        )
+    }
 }
 
 /// Splits a comma-separated setting, dropping blanks.
@@ -132,8 +241,11 @@ fn default_pool_min_idle() -> u32 {
 fn default_pool_timeout_ms() -> u64 {
     5_000
 }
-fn default_true() -> bool {
-    true
+fn default_trusted_proxies() -> String {
+    "127.0.0.0/8,::1".to_owned()
+}
+fn default_keep_alive() -> u64 {
+    75
 }
 fn default_json_limit() -> usize {
     1024 * 1024
@@ -172,37 +284,23 @@ pub fn load<T: DeserializeOwned>(defaults: &[(&str, &str)]) -> anyhow::Result<T>
     load_from(defaults, std::env::vars())
 }
 
-/// The settings every service reads and a service's own `T`, from the same
-/// sources, with the service's default port.
-pub fn load_service<T: DeserializeOwned>(
-    default_port: &str,
-    vars: impl IntoIterator<Item = (String, String)>,
-) -> anyhow::Result<(CommonSettings, T)> {
-    let vars: Vec<(String, String)> = vars.into_iter().collect();
-    let defaults = [("port", default_port)];
-    Ok((
-        load_from(&defaults, vars.clone())?,
-        load_from(&defaults, vars)?,
-    ))
-}
-
 /// Like [`load`] with an explicit environment, for tests.
 pub fn load_from<T: DeserializeOwned>(
     defaults: &[(&str, &str)],
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> anyhow::Result<T> {
-    let mut builder = config::Config::builder();
-    for (key, value) in defaults {
-        builder = builder.set_default(*key, *value)?;
-    }
     let vars: Vec<(String, String)> = vars.into_iter().collect();
-    if let Some((_, path)) = vars.iter().find(|(k, _)| k == "CONFIG_FILE") {
-        builder = builder.add_source(config::File::new(path, config::FileFormat::Json));
-    }
-    // Plain variables first, then `X_FILE` secrets for any `X` not given directly.
+    let resolved = resolve(&vars)?;
+    build(defaults, &vars, &resolved)
+}
+
+/// The environment as settings see it: lower-case keys of well-formed names,
+/// with `X_FILE` read into `X` for credentials not given directly.
+fn resolve(vars: &[(String, String)]) -> anyhow::Result<Vec<(String, String)>> {
     let direct: std::collections::HashSet<String> =
         vars.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
-    for (key, value) in &vars {
+    let mut out = Vec::with_capacity(vars.len());
+    for (key, value) in vars {
         if key.is_empty()
             || !key
                 .bytes()
@@ -215,11 +313,32 @@ pub fn load_from<T: DeserializeOwned>(
             if !direct.contains(base) {
                 let content = std::fs::read_to_string(value)
                     .map_err(|e| anyhow::anyhow!("cannot read {key}={value}: {e}"))?;
-                builder = builder.set_override(base, content.trim_end_matches(['\n', '\r']))?;
+                out.push((
+                    base.to_owned(),
+                    content.trim_end_matches(['\n', '\r']).to_owned(),
+                ));
                 continue;
             }
         }
-        builder = builder.set_override(lower, value.as_str())?;
+        out.push((lower, value.clone()));
+    }
+    Ok(out)
+}
+
+fn build<T: DeserializeOwned>(
+    defaults: &[(&str, &str)],
+    vars: &[(String, String)],
+    resolved: &[(String, String)],
+) -> anyhow::Result<T> {
+    let mut builder = config::Config::builder();
+    for (key, value) in defaults {
+        builder = builder.set_default(*key, *value)?;
+    }
+    if let Some((_, path)) = vars.iter().find(|(k, _)| k == "CONFIG_FILE") {
+        builder = builder.add_source(config::File::new(path, config::FileFormat::Json));
+    }
+    for (key, value) in resolved {
+        builder = builder.set_override(key.as_str(), value.as_str())?;
     }
     let cfg = builder.build()?;
     let value: T = cfg

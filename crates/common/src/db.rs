@@ -1,11 +1,15 @@
 //! The r2d2 pool, a blocking helper that bounds concurrency to the pool and keeps
 //! the tracing span, and the embedded-migrations runner.
+//!
+//! A connection on which a query failed because the server went away (a restart,
+//! a failover) leaves the pool when it is returned, so the pool reconnects as soon
+//! as PostgreSQL is back, without a ping per checkout.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::r2d2::{ConnectionManager, ManageConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use secrecy::ExposeSecret;
 use tokio::sync::Semaphore;
@@ -13,7 +17,33 @@ use tokio::sync::Semaphore;
 use crate::config::CommonSettings;
 use crate::error::ApiError;
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+/// A pooled connection and whether the server was found gone while using it.
+pub struct PgConn {
+    conn: PgConnection,
+    lost: bool,
+}
+
+/// diesel's manager, plus: a connection marked lost is broken (r2d2 closes it).
+pub struct Manager(ConnectionManager<PgConnection>);
+
+impl ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConn, Self::Error> {
+        self.0.connect().map(|conn| PgConn { conn, lost: false })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), Self::Error> {
+        self.0.is_valid(&mut conn.conn)
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.lost || self.0.has_broken(&mut conn.conn)
+    }
+}
+
+pub type PgPool = Pool<Manager>;
 
 /// A pool plus a semaphore of the same size: at most `max_size` blocking tasks wait
 /// for a connection at once, so a burst queues on the async side instead of
@@ -28,13 +58,13 @@ pub struct Db {
 impl Db {
     /// Builds the pool without connecting: readiness reports a database that is down.
     pub fn new(url: &str, max_size: u32, min_idle: u32, timeout: Duration) -> Self {
-        let manager = ConnectionManager::<PgConnection>::new(url);
+        let manager = Manager(ConnectionManager::<PgConnection>::new(url));
         let pool = Pool::builder()
             .max_size(max_size)
             .min_idle(Some(min_idle.min(max_size)))
             .connection_timeout(timeout)
             // No `SELECT 1` per checkout (it doubles the round trips of a simple
-            // read); a connection that breaks is dropped when it is returned.
+            // read); a connection found broken or lost is dropped when it is returned.
             .test_on_check_out(false)
             .build_unchecked(manager);
         Self {
@@ -57,7 +87,9 @@ impl Db {
         &self.pool
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool, inside the caller's span.
+    /// Runs `f` with a pooled connection on the blocking pool, inside the caller's
+    /// span. When `f` fails because the server is gone, the connection is
+    /// discarded rather than returned to the pool.
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
@@ -72,8 +104,12 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let _entered = span.enter();
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            let mut pooled = pool.get()?;
+            let result = f(&mut pooled.conn);
+            if matches!(result, Err(ApiError::DatabaseUnavailable)) {
+                pooled.lost = true;
+            }
+            result
         })
         .await
         .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("blocking task failed")))?

@@ -13,6 +13,32 @@ use serde_json::{json, Value};
 
 use crate::context;
 
+/// The stable codes of the shared errors. A service's own codes (`EMAIL_TAKEN`,
+/// `MEETING_ENDED`, ...) are constants of that service's `errors` module.
+pub mod code {
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const VALIDATION_FAILED: &str = "VALIDATION_FAILED";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const INTERNAL: &str = "INTERNAL";
+    pub const BAD_GATEWAY: &str = "BAD_GATEWAY";
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    pub const GATEWAY_TIMEOUT: &str = "GATEWAY_TIMEOUT";
+    /// An upstream of the service (TMDB, an identity provider) is down.
+    pub const UPSTREAM_UNAVAILABLE: &str = "UPSTREAM_UNAVAILABLE";
+    /// An upstream of the service did not answer in time.
+    pub const UPSTREAM_TIMEOUT: &str = "UPSTREAM_TIMEOUT";
+}
+
+/// Seconds a client is asked to wait after a 503 of our own.
+const RETRY_AFTER_UNAVAILABLE: &str = "1";
+
 /// Field name to the list of messages about it, as sent in `details.fields`.
 #[derive(Debug, Default, Clone, Serialize, PartialEq)]
 pub struct FieldErrors(pub BTreeMap<String, Vec<String>>);
@@ -111,6 +137,10 @@ pub enum ApiError {
     RateLimited(RateLimitInfo),
     #[error("{0}")]
     Unavailable(String),
+    /// The database connection was lost or the server is gone (a restart): 503,
+    /// and the connection is not returned to the pool.
+    #[error("Database unavailable, retry later")]
+    DatabaseUnavailable,
     #[error("{message}")]
     Coded {
         status: StatusCode,
@@ -165,18 +195,18 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest(_) => "BAD_REQUEST",
-            Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::NotFound(_) => "NOT_FOUND",
-            Self::Conflict(_) => "CONFLICT",
-            Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
-            Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
-            Self::Validation(_) => "VALIDATION_FAILED",
-            Self::RateLimited(_) => "RATE_LIMITED",
-            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::BadRequest(_) => code::BAD_REQUEST,
+            Self::Unauthenticated(_) => code::UNAUTHENTICATED,
+            Self::Forbidden(_) => code::FORBIDDEN,
+            Self::NotFound(_) => code::NOT_FOUND,
+            Self::Conflict(_) => code::CONFLICT,
+            Self::PayloadTooLarge(_) => code::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => code::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => code::VALIDATION_FAILED,
+            Self::RateLimited(_) => code::RATE_LIMITED,
+            Self::Unavailable(_) | Self::DatabaseUnavailable => code::SERVICE_UNAVAILABLE,
             Self::Coded { code, .. } => code,
-            Self::Internal(_) => "INTERNAL",
+            Self::Internal(_) => code::INTERNAL,
         }
     }
 
@@ -235,20 +265,20 @@ pub fn envelope(code: &str, message: &str, details: Value) -> Value {
 /// The code used when only a status is known (gateway-like rewrites of foreign errors).
 pub fn code_for_status(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        400 => "BAD_REQUEST",
-        401 => "UNAUTHENTICATED",
-        403 => "FORBIDDEN",
-        404 => "NOT_FOUND",
-        405 => "METHOD_NOT_ALLOWED",
-        409 => "CONFLICT",
-        413 => "PAYLOAD_TOO_LARGE",
-        415 => "UNSUPPORTED_MEDIA_TYPE",
-        422 => "VALIDATION_FAILED",
-        429 => "RATE_LIMITED",
-        502 => "BAD_GATEWAY",
-        503 => "SERVICE_UNAVAILABLE",
-        504 => "GATEWAY_TIMEOUT",
-        s if s >= 500 => "INTERNAL",
+        400 => code::BAD_REQUEST,
+        401 => code::UNAUTHENTICATED,
+        403 => code::FORBIDDEN,
+        404 => code::NOT_FOUND,
+        405 => code::METHOD_NOT_ALLOWED,
+        409 => code::CONFLICT,
+        413 => code::PAYLOAD_TOO_LARGE,
+        415 => code::UNSUPPORTED_MEDIA_TYPE,
+        422 => code::VALIDATION_FAILED,
+        429 => code::RATE_LIMITED,
+        502 => code::BAD_GATEWAY,
+        503 => code::SERVICE_UNAVAILABLE,
+        504 => code::GATEWAY_TIMEOUT,
+        s if s >= 500 => code::INTERNAL,
         _ => "ERROR",
     }
 }
@@ -265,7 +295,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Coded { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -281,6 +311,9 @@ impl ResponseError for ApiError {
         let mut builder = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             builder.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if matches!(self, Self::Unavailable(_) | Self::DatabaseUnavailable) {
+            builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE));
         }
         if let Self::RateLimited(info) = self {
             builder.insert_header((header::RETRY_AFTER, info.retry_after_secs.to_string()));
@@ -305,12 +338,46 @@ impl From<DieselError> for ApiError {
                 tracing::debug!(constraint = ?info.constraint_name(), "unique violation");
                 ApiError::Conflict("Resource already exists".to_owned())
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                ApiError::Unavailable("Database unavailable".to_owned())
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                tracing::warn!(error = info.message(), "database connection lost");
+                ApiError::DatabaseUnavailable
+            }
+            // Text with a NUL character, which PostgreSQL cannot store or compare:
+            // the caller's input, whichever field it came in.
+            DieselError::DatabaseError(_, info) if holds_nul(info.message()) => {
+                ApiError::BadRequest("Text must not contain NUL characters".to_owned())
+            }
+            DieselError::DatabaseError(_, info) if server_gone(info.message()) => {
+                tracing::warn!(error = info.message(), "database server unavailable");
+                ApiError::DatabaseUnavailable
             }
             other => ApiError::Internal(anyhow::Error::new(other).context("database error")),
         }
     }
+}
+
+fn holds_nul(message: &str) -> bool {
+    message.contains("invalid byte sequence for encoding \"UTF8\": 0x00")
+        || message.contains("unsupported Unicode escape sequence")
+}
+
+/// Messages of a server that is shutting down, starting up or gone, whatever
+/// kind diesel gives them (SQLSTATE 57P01-57P03 and libpq's own).
+fn server_gone(message: &str) -> bool {
+    const GONE: &[&str] = &[
+        "terminating connection due to administrator command",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "no connection to the server",
+        "server closed the connection unexpectedly",
+        "could not receive data from server",
+        "could not send data to server",
+    ];
+    GONE.iter().any(|gone| message.contains(gone))
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {
@@ -363,7 +430,7 @@ pub fn json_error_handler(
     api.into()
 }
 
-fn strip_location(message: &str) -> String {
+pub(crate) fn strip_location(message: &str) -> String {
     match message.find(" at line ") {
         Some(idx) => message[..idx].to_owned(),
         None => message.to_owned(),

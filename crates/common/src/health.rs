@@ -1,6 +1,6 @@
 //! `/health/live`, `/health/ready` and `/health`: liveness never touches
-//! dependencies; readiness checks the database and Redis and turns 503 as soon as
-//! shutdown begins.
+//! dependencies; readiness checks the database and Redis, reports `degraded`
+//! while revocations wait for Redis, and turns 503 as soon as shutdown begins.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::db::Db;
 use crate::redis_conn::RedisHandle;
+use crate::tokens::RevocationList;
 
 #[derive(Clone)]
 pub struct HealthState {
@@ -22,6 +23,9 @@ pub struct HealthState {
     /// Redis down makes the service `degraded` (still ready) instead of unready:
     /// for services that keep working without it.
     pub redis_optional: bool,
+    /// Revocations Redis has not taken yet make the service `degraded`: other
+    /// services may still accept those sessions' tokens.
+    pub revocations: Option<RevocationList>,
     pub shutting_down: Arc<AtomicBool>,
 }
 
@@ -38,6 +42,7 @@ impl HealthState {
             db,
             redis,
             redis_optional: false,
+            revocations: None,
             shutting_down: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -93,6 +98,16 @@ async fn ready(state: web::Data<HealthState>) -> HttpResponse {
         }
         None => {
             checks.insert("redis".into(), json!("disabled"));
+        }
+    }
+    if let Some(revocations) = &state.revocations {
+        let unpublished = revocations.unpublished();
+        if unpublished > 0 {
+            degraded = true;
+            checks.insert(
+                "revocations".into(),
+                json!(format!("{unpublished} not yet published to Redis")),
+            );
         }
     }
     if state.is_shutting_down() {

@@ -1,8 +1,19 @@
 //! What every Reelstack service needs and nothing a single service needs:
-//! the error envelope, token verification, configuration, telemetry, the database
-//! pool and start-up sequence, health and metrics endpoints, pagination, rate
-//! limiting, the service-to-service client, validated values several services
-//! accept, OpenAPI helpers and the HTTP defaults every service is served with.
+//!
+//! - starting: [`runner`] (the command line of every binary), [`startup`]
+//!   (database, Redis, revocations, listeners, background tasks), [`config`]
+//!   (settings and the production guard), [`telemetry`];
+//! - HTTP: [`server`] (defaults of every listener: envelope, 405, CORS, limits,
+//!   shutdown), [`error`] (the envelope and stable codes), [`json`] (the body
+//!   extractor), [`net`] (the client address behind trusted proxies), [`context`]
+//!   (request id and trace), [`health`], [`metrics`], [`openapi`];
+//! - identity: [`tokens`] (verification, revocation, extractors), [`issuer`]
+//!   (issuer names), [`events`] (the user event auth sends the directory);
+//! - data and dependencies: [`db`] (pool, blocking helper, migrations),
+//!   [`redis_conn`] (connections, channel following, the breaker), [`ratelimit`],
+//!   [`client`] (service-to-service HTTP), [`retry`] (backoff), [`tasks`]
+//!   (supervised background tasks), [`pagination`], [`domain`] (validated values
+//!   several services accept).
 
 pub mod client;
 pub mod config;
@@ -10,15 +21,23 @@ pub mod context;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod health;
+pub mod issuer;
+pub mod json;
 pub mod metrics;
+pub mod net;
 pub mod openapi;
 pub mod pagination;
 pub mod ratelimit;
 pub mod redis_conn;
+pub mod retry;
+pub mod runner;
 pub mod server;
 pub mod startup;
+pub mod tasks;
 pub mod telemetry;
 pub mod tokens;
 
 pub use error::{ApiError, FieldErrors};
+pub use json::Json;

@@ -16,9 +16,11 @@ pub const MAX_PAGE: i64 = 10_000;
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page number, from 1.
+    /// Page number, 1-10000 (default 1).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
     /// Items per page, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -96,8 +98,10 @@ impl<T> Page<T> {
 #[into_params(parameter_in = Query)]
 pub struct CursorQuery {
     /// Opaque cursor from the previous page's `nextCursor`.
+    #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// Items per page, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

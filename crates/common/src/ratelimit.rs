@@ -13,7 +13,7 @@ const REDIS_BACKOFF: Duration = Duration::from_secs(5);
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, RateLimitInfo};
-use crate::redis_conn::RedisHandle;
+use crate::redis_conn::{RedisBreaker, RedisHandle};
 
 /// A named limit: at most `max` hits per `window`. `max == 0` disables it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub struct RateLimiter {
     redis: Option<RedisHandle>,
     script: redis::Script,
     local: Mutex<HashMap<String, (u64, Instant)>>,
-    redis_down_until: Mutex<Option<Instant>>,
+    breaker: RedisBreaker,
 }
 
 impl RateLimiter {
@@ -64,7 +64,7 @@ impl RateLimiter {
             redis,
             script: redis::Script::new(SCRIPT),
             local: Mutex::new(HashMap::new()),
-            redis_down_until: Mutex::new(None),
+            breaker: RedisBreaker::new(REDIS_BACKOFF),
         }
     }
 
@@ -90,8 +90,9 @@ impl RateLimiter {
                         Ok(Err(e)) => e.to_string(),
                         _ => "timed out".to_owned(),
                     };
-                    tracing::warn!(error = %cause, "rate limiter falling back to in-process counts");
-                    self.mark_redis_down();
+                    if self.breaker.trip() {
+                        tracing::warn!(error = %cause, "rate limiter falling back to in-process counts");
+                    }
                     self.hit_local(&bucket, limit.window)
                 }
             },
@@ -109,18 +110,7 @@ impl RateLimiter {
 
     /// Redis, unless it failed within the last few seconds.
     fn usable_redis(&self) -> Option<&RedisHandle> {
-        let redis = self.redis.as_ref()?;
-        let down = self.redis_down_until.lock().map(|g| *g).unwrap_or(None);
-        match down {
-            Some(until) if Instant::now() < until => None,
-            _ => Some(redis),
-        }
-    }
-
-    fn mark_redis_down(&self) {
-        if let Ok(mut guard) = self.redis_down_until.lock() {
-            *guard = Some(Instant::now() + REDIS_BACKOFF);
-        }
+        self.redis.as_ref().filter(|_| self.breaker.allows())
     }
 
     async fn hit_redis(

@@ -1,9 +1,15 @@
 //! Redis connections with bounded timeouts, so a slow or lost Redis degrades
-//! features instead of hanging requests.
+//! features instead of hanging requests; the one way to follow a pub/sub channel
+//! across disconnections; and the breaker that skips Redis after it failed.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::retry::Backoff;
 
 /// A client (for pub/sub) and a reconnecting multiplexed connection (for commands).
 #[derive(Clone)]
@@ -36,5 +42,111 @@ impl RedisHandle {
             .query_async::<String>(&mut conn)
             .await
             .map(|_| ())
+    }
+}
+
+/// Waits between two subscription attempts: 250 ms doubling to 5 s.
+const RESUBSCRIBE: Backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5), 0.5);
+
+/// Follows a pub/sub `channel` until the task is stopped: subscribes, runs
+/// `on_subscribed` (to catch up on what was published while not subscribed:
+/// load a snapshot, drop a cache), then gives every message's payload to
+/// `on_message`. After any loss it subscribes again, with a backoff.
+pub async fn follow<S, SF, M>(
+    redis: &RedisHandle,
+    channel: &'static str,
+    mut on_subscribed: S,
+    mut on_message: M,
+) -> anyhow::Result<()>
+where
+    S: FnMut() -> SF,
+    SF: std::future::Future<Output = Result<(), redis::RedisError>>,
+    M: FnMut(&str),
+{
+    let mut failures = 0u32;
+    loop {
+        let outcome = async {
+            let mut pubsub = redis.client.get_async_pubsub().await?;
+            pubsub.subscribe(channel).await?;
+            on_subscribed().await?;
+            failures = 0;
+            let mut messages = pubsub.on_message();
+            while let Some(message) = messages.next().await {
+                if let Ok(payload) = message.get_payload::<String>() {
+                    on_message(&payload);
+                }
+            }
+            Ok::<_, redis::RedisError>(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => tracing::warn!(channel, "Redis subscription ended; subscribing again"),
+            Err(e) => {
+                tracing::warn!(channel, error = %e, "Redis subscription lost; subscribing again")
+            }
+        }
+        failures = failures.saturating_add(1);
+        tokio::time::sleep(RESUBSCRIBE.delay(failures)).await;
+    }
+}
+
+/// Skips Redis for a while after it failed, so that requests do not each wait
+/// for a server that is down: the rate limiter and the catalog cache use it.
+pub struct RedisBreaker {
+    open_for: Duration,
+    /// Milliseconds since [`epoch`] until which Redis is skipped.
+    open_until: AtomicU64,
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl RedisBreaker {
+    pub fn new(open_for: Duration) -> Self {
+        epoch();
+        Self {
+            open_for,
+            open_until: AtomicU64::new(0),
+        }
+    }
+
+    /// False while Redis is being skipped.
+    pub fn allows(&self) -> bool {
+        now_ms() >= self.open_until.load(Ordering::Relaxed)
+    }
+
+    /// Redis failed: skip it for `open_for`. True when it was not skipped yet, so
+    /// the caller logs an outage once rather than per request.
+    pub fn trip(&self) -> bool {
+        let now = now_ms();
+        let until =
+            now.saturating_add(u64::try_from(self.open_for.as_millis()).unwrap_or(u64::MAX));
+        self.open_until.swap(until, Ordering::Relaxed) <= now
+    }
+
+    pub fn open_for(&self) -> Duration {
+        self.open_for
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_breaker_skips_redis_for_a_while_after_a_failure() {
+        let breaker = RedisBreaker::new(Duration::from_millis(50));
+        assert!(breaker.allows());
+        assert!(breaker.trip(), "the first failure opens it");
+        assert!(!breaker.trip(), "a second failure while open is not news");
+        assert!(!breaker.allows());
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(breaker.allows());
     }
 }

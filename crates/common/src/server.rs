@@ -1,19 +1,22 @@
-//! The HTTP defaults every service gets from one call: request context and access
+//! The HTTP defaults every listener gets from one call: request context and access
 //! log, metrics, the error envelope for everything (including actix's own errors),
-//! CORS, security headers, body limits, health and metrics routes, and graceful
-//! shutdown (readiness turns 503 first, then in-flight requests finish).
+//! 405 with `Allow` for a known path's other methods, CORS, security headers, body
+//! limits, the client address behind trusted proxies, health, metrics and
+//! OpenAPI routes, and graceful shutdown (readiness turns 503 first, then
+//! in-flight requests finish).
 
 use std::net::TcpListener;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{DefaultHeaders, Next};
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use serde_json::json;
 use tracing::Instrument;
 
@@ -22,8 +25,13 @@ use crate::context::{self, RequestContext, TraceParent};
 use crate::error::{self, ApiError};
 use crate::health::HealthState;
 use crate::metrics::{self, MetricsState};
+use crate::net::TrustedProxies;
+use crate::openapi::MethodTable;
 
-/// What [`serve`] needs besides the routes.
+/// A service's routes, as the server's app factory takes them.
+pub type Configure = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// What every listener of a service is served with.
 #[derive(Clone)]
 pub struct ServerOptions {
     pub allowed_origins: Vec<String>,
@@ -31,41 +39,58 @@ pub struct ServerOptions {
     pub json_limit_bytes: usize,
     pub workers: Option<usize>,
     pub shutdown_timeout: Duration,
+    pub keep_alive: Duration,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl ServerOptions {
-    pub fn from_settings(settings: &CommonSettings) -> Self {
-        Self {
+    pub fn from_settings(settings: &CommonSettings) -> anyhow::Result<Self> {
+        Ok(Self {
             allowed_origins: settings.allowed_origins(),
             behind_tls: settings.behind_tls,
             json_limit_bytes: settings.json_limit_bytes,
             workers: settings.workers,
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
-        }
+            keep_alive: Duration::from_secs(settings.keep_alive_secs.max(1)),
+            trusted_proxies: settings.trusted_proxies()?,
+        })
     }
 }
 
-/// Builds the server with the common defaults around `configure`'s routes.
-/// Signals are handled by [`run_until_stopped`], not by actix.
-pub fn serve<F>(
-    listener: TcpListener,
-    options: ServerOptions,
+/// One listener: its socket, its routes, and the table of the methods they
+/// answer (for 405 with `Allow`).
+pub struct Listener {
+    pub tcp: TcpListener,
+    pub routes: Configure,
+    pub methods: MethodTable,
+    /// Served at `GET /openapi.json` when set.
+    pub openapi: Option<Arc<str>>,
+    /// Worker threads; `None`: [`ServerOptions::workers`].
+    pub workers: Option<usize>,
+}
+
+/// Builds the server of one listener with the common defaults around its
+/// routes. Signals are handled by [`run_until_stopped`], not by actix.
+pub fn serve(
+    listener: Listener,
+    options: &ServerOptions,
     health: HealthState,
-    configure: F,
-) -> std::io::Result<Server>
-where
-    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
-{
+) -> std::io::Result<Server> {
     let health = web::Data::new(health);
     let metrics_state = web::Data::new(MetricsState {
         db: health.db.clone(),
     });
     metrics::handle();
-    let shutdown_timeout = options.shutdown_timeout.as_secs();
-    let workers = options.workers;
+    let proxies = web::Data::new(options.trusted_proxies.clone());
+    let methods = Arc::new(listener.methods);
+    let openapi = listener.openapi;
+    let routes = listener.routes;
+    let options_for_app = options.clone();
     let mut server = HttpServer::new(move || {
+        let options = &options_for_app;
         let json_limit = options.json_limit_bytes;
-        App::new()
+        let methods = methods.clone();
+        let mut app = App::new()
             .wrap(cors(&options.allowed_origins))
             .wrap(security_headers(options.behind_tls))
             .wrap(actix_web::middleware::from_fn(request_middleware))
@@ -79,22 +104,64 @@ where
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(health.clone())
             .app_data(metrics_state.clone())
+            .app_data(proxies.clone())
             .configure(crate::health::configure)
-            .configure(metrics::configure)
-            .configure(configure.clone())
-            .default_service(web::to(not_found))
+            .configure(metrics::configure);
+        if let Some(document) = openapi.clone() {
+            app = app.route(
+                "/openapi.json",
+                web::get().to(move || {
+                    let document = document.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(document.to_string())
+                    }
+                }),
+            );
+        }
+        let routes = routes.clone();
+        app.configure(move |cfg| routes(cfg))
+            .default_service(web::to(move |req: HttpRequest| {
+                let methods = methods.clone();
+                async move { unrouted(&req, &methods) }
+            }))
     })
-    .listen(listener)?
+    .listen(listener.tcp)?
     .disable_signals()
-    .shutdown_timeout(shutdown_timeout);
-    if let Some(workers) = workers {
+    .keep_alive(options.keep_alive)
+    .shutdown_timeout(options.shutdown_timeout.as_secs());
+    if let Some(workers) = listener.workers.or(options.workers) {
         server = server.workers(workers.max(1));
     }
     Ok(server.run())
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("No such route".to_owned()))
+/// No route took the request: 405 with `Allow` when the path is known with
+/// other methods only, else 404.
+fn unrouted(req: &HttpRequest, methods: &MethodTable) -> HttpResponse {
+    let allowed = methods.allowed(req.path());
+    // No such path, or one whose method the router turned down for a value it
+    // does not take (a malformed id): either way there is nothing here.
+    if allowed.is_empty() || allowed.contains(req.method()) {
+        return ApiError::NotFound("No such route".to_owned()).error_response();
+    }
+    let allow = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = ApiError::coded(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("{} is not allowed here; use {allow}", req.method()),
+    )
+    .with_details(json!({ "allow": allowed.iter().map(Method::as_str).collect::<Vec<_>>() }))
+    .error_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -278,24 +345,21 @@ async fn ensure_envelope(response: ServiceResponse<BoxBody>) -> ServiceResponse<
 /// Serves until SIGTERM or Ctrl-C, then: readiness 503, wait `delay` so load
 /// balancers stop sending, stop accepting and let in-flight requests finish.
 pub async fn run_until_stopped(
-    server: Server,
+    servers: Vec<Server>,
     health: &HealthState,
     delay: Duration,
 ) -> std::io::Result<()> {
-    let handle = server.handle();
+    let handles: Vec<ServerHandle> = servers.iter().map(Server::handle).collect();
     let flag = health.shutting_down.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutdown signal received; readiness now reports 503");
         flag.store(true, Ordering::SeqCst);
         tokio::time::sleep(delay).await;
-        stop(handle).await;
+        futures_util::future::join_all(handles.iter().map(|h| h.stop(true))).await;
     });
-    server.await
-}
-
-async fn stop(handle: ServerHandle) {
-    handle.stop(true).await;
+    let results = futures_util::future::join_all(servers).await;
+    results.into_iter().collect()
 }
 
 async fn wait_for_signal() {

@@ -322,7 +322,8 @@ async fn revocations_fan_out_through_redis() {
         .await
         .expect("Redis of the local stack");
     let listener_list = RevocationList::new();
-    let _task = listener_list.spawn_listener(redis.clone());
+    let mut tasks = common::tasks::Tasks::new();
+    listener_list.spawn_listener(&mut tasks, redis.clone());
     // Give the listener time to subscribe before publishing.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let sid = uuid::Uuid::now_v7().to_string();
@@ -339,7 +340,7 @@ async fn revocations_fan_out_through_redis() {
     assert!(listener_list.contains(&sid), "not seen within 1 s");
 
     let late = RevocationList::new();
-    let _late_task = late.spawn_listener(redis.clone());
+    late.spawn_listener(&mut tasks, redis.clone());
     let started = std::time::Instant::now();
     while !late.contains(&sid) && started.elapsed() < Duration::from_secs(2) {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -406,4 +407,61 @@ async fn clerk_sim_session_tokens_pass_the_clerk_issuer_as_configured_in_product
         )
         .unwrap();
     assert!(verifier.verify(&expired).await.is_err());
+}
+
+/// The first-party issuer signs with Ed25519 only: an RS256 token is refused
+/// even when its key is in the issuer's JWKS (an RSA key planted there, or an
+/// issuer misconfigured, must not open a second way in).
+#[tokio::test]
+async fn the_first_party_issuer_accepts_only_eddsa() {
+    let clerk = testkit::clerk_sim::ClerkSim::start().await.unwrap();
+    let settings: common::config::CommonSettings = common::config::load_from(
+        &[("port", "0")],
+        [
+            ("DATABASE_URL", "postgres://unused@127.0.0.1:1/x"),
+            ("AUTH_ISSUER", ISS),
+            ("AUTH_JWKS_URL", clerk.jwks_url.as_str()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    )
+    .unwrap();
+    let verifier = TokenVerifier::from_settings(&settings, None, RevocationList::new());
+    let token = testkit::clerk_sim::rsa_token(Algorithm::RS256, Some("at+jwt"), &claims()).unwrap();
+    assert_eq!(
+        verifier.verify(&token).await.unwrap_err(),
+        TokenError::AlgorithmNotAllowed
+    );
+}
+
+/// A JWK that names its algorithm verifies tokens of that algorithm only, even
+/// where the issuer allows several.
+#[tokio::test]
+async fn a_jwk_verifies_only_tokens_of_its_own_alg() {
+    let clerk = testkit::clerk_sim::ClerkSim::start().await.unwrap();
+    let verifier = TokenVerifier::new(
+        vec![IssuerConfig {
+            name: "rsa".into(),
+            issuer: ISS.into(),
+            jwks: JwksSource::Http(clerk.jwks_url.clone()),
+            audience: Some(AUD.into()),
+            algorithms: vec![Algorithm::RS256, Algorithm::RS384],
+            required_typ: None,
+            authorized_parties: None,
+            first_party: false,
+        }],
+        30,
+        Duration::from_secs(60),
+        RevocationList::new(),
+    );
+    let published = testkit::clerk_sim::rsa_token(Algorithm::RS256, None, &claims()).unwrap();
+    assert!(
+        verifier.verify(&published).await.is_ok(),
+        "the key's own RS256"
+    );
+    let other = testkit::clerk_sim::rsa_token(Algorithm::RS384, None, &claims()).unwrap();
+    assert_eq!(
+        verifier.verify(&other).await.unwrap_err(),
+        TokenError::AlgorithmNotAllowed,
+        "the JWK says RS256"
+    );
 }

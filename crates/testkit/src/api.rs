@@ -13,6 +13,10 @@ use serde_json::Value;
 /// header. Returns the body.
 pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
     let actual = resp.status();
+    assert!(
+        resp.headers().get_all("x-request-id").iter().count() <= 1,
+        "at most one X-Request-Id header"
+    );
     let request_id = resp
         .headers()
         .get("x-request-id")

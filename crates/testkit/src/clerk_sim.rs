@@ -542,3 +542,17 @@ impl std::ops::Deref for ClerkSim {
         &self.state
     }
 }
+
+/// A token of any RSA algorithm, header `typ` and claims, signed with the key
+/// clerk-sim publishes (as `RS256`), for tests of what verifiers refuse.
+pub fn rsa_token(alg: Algorithm, typ: Option<&str>, claims: &Value) -> anyhow::Result<String> {
+    let key = signing_key()?;
+    let mut header = Header::new(alg);
+    header.kid = Some(key.kid.clone());
+    header.typ = typ.map(str::to_owned);
+    Ok(jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_rsa_der(&key.der),
+    )?)
+}

@@ -4,15 +4,19 @@
 //! redis-server a test can stop and restart, mail reading and log set-up.
 
 pub mod api;
+pub mod app;
 pub mod clerk_sim;
 pub mod db;
 pub mod issuer;
 pub mod mail;
+pub mod pg_server;
 pub mod redis_server;
 pub mod tmdb_sim;
 
+pub use app::{spawn, Client, Env, ISSUER};
 pub use db::TestDb;
 pub use issuer::TestIssuer;
+pub use pg_server::PgServer;
 pub use redis_server::RedisServer;
 
 use std::path::PathBuf;

@@ -1,11 +1,9 @@
 //! Auth's own settings; every key is an environment variable of the same name in
 //! upper case (`AUTH_ACCESS_TOKEN_TTL_SECS`, `SMTP_URL`, ...).
 
-use common::config::{split_list, CommonSettings};
+use common::config::split_list;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-
-pub const DEFAULT_PORT: &str = "8081";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
@@ -34,9 +32,6 @@ pub struct AuthSettings {
     /// Generate a signing key at start when none exists (default: in local mode).
     #[serde(default)]
     pub auth_generate_keys: Option<bool>,
-    /// Apply migrations at start (default: in local mode).
-    #[serde(default)]
-    pub migrate_on_start: Option<bool>,
     #[serde(default)]
     pub smtp_url: Option<SecretString>,
     #[serde(default = "d_mail_from")]
@@ -57,6 +52,12 @@ pub struct AuthSettings {
     pub auth_rl_reset_per_ip_per_hour: u64,
     #[serde(default = "d_rl_reset_account")]
     pub auth_rl_reset_per_account_per_hour: u64,
+    /// Reset-token submissions (`POST /api/auth/password/reset`) per client address.
+    #[serde(default = "d_rl_submit_ip")]
+    pub auth_rl_reset_submit_per_ip_per_min: u64,
+    /// Email-code submissions (`POST /api/auth/email/verify`) per client address.
+    #[serde(default = "d_rl_submit_ip")]
+    pub auth_rl_verify_per_ip_per_min: u64,
     /// meeting-user-sync's base URL: user changes are delivered there from the
     /// outbox. Unset: events are kept until it is set.
     #[serde(default)]
@@ -115,6 +116,9 @@ fn d_rl_reset_ip() -> u64 {
 fn d_rl_reset_account() -> u64 {
     3
 }
+fn d_rl_submit_ip() -> u64 {
+    10
+}
 fn d_outbox_poll() -> u64 {
     1_000
 }
@@ -123,26 +127,7 @@ fn d_outbox_backoff() -> u64 {
 }
 
 /// Both halves of the configuration, loaded from the same sources.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub common: CommonSettings,
-    pub auth: AuthSettings,
-}
-
-impl Settings {
-    pub fn load() -> anyhow::Result<Self> {
-        Self::load_from(std::env::vars())
-    }
-
-    pub fn load_from(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
-        let (common, auth) = common::config::load_service(DEFAULT_PORT, vars)?;
-        Ok(Self { common, auth })
-    }
-
-    pub fn local(&self) -> bool {
-        self.common.is_local()
-    }
-}
+pub type Settings = common::config::Settings<AuthSettings>;
 
 impl AuthSettings {
     pub fn bootstrap_admins(&self) -> Vec<String> {

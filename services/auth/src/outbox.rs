@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use rand::Rng;
-use serde_json::json;
+use common::events;
+use common::retry::Backoff;
+use common::tasks::Tasks;
 use tokio::sync::Notify;
 
 use crate::db;
@@ -29,43 +30,52 @@ pub struct OutboxSettings {
     pub max_backoff: Duration,
 }
 
-/// Runs the delivery loop until the task is aborted.
+/// Runs the delivery loop as a supervised background task.
 pub fn spawn(
+    tasks: &mut Tasks,
     state: web::Data<AppState>,
     settings: OutboxSettings,
     wake: Arc<Notify>,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+) -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(10))
         .build()?;
-    Ok(tokio::spawn(async move {
-        let mut rounds: u64 = 0;
-        loop {
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(settings.poll) => {}
-            }
-            if let Err(e) = deliver_due(&state, &settings, &http).await {
-                tracing::warn!(error = %e, "outbox round failed");
-            }
-            rounds += 1;
-            if rounds.is_multiple_of(600) {
-                let age = chrono::Duration::days(KEEP_DELIVERED_DAYS);
-                match state
-                    .db
-                    .run(move |conn| db::outbox::prune_delivered(conn, age))
-                    .await
-                {
-                    Ok(pruned) if pruned > 0 => {
-                        tracing::info!(pruned, "delivered outbox events pruned")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "outbox prune failed"),
+    let settings = Arc::new(settings);
+    tasks.spawn("outbox-worker", move || {
+        let (state, settings, wake, http) =
+            (state.clone(), settings.clone(), wake.clone(), http.clone());
+        async move {
+            let mut rounds: u64 = 0;
+            loop {
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(settings.poll) => {}
+                }
+                if let Err(e) = deliver_due(&state, &settings, &http).await {
+                    tracing::warn!(error = %e, "outbox round failed");
+                }
+                rounds += 1;
+                if rounds.is_multiple_of(600) {
+                    prune(&state).await;
                 }
             }
         }
-    }))
+    });
+    Ok(())
+}
+
+async fn prune(state: &AppState) {
+    let age = chrono::Duration::days(KEEP_DELIVERED_DAYS);
+    match state
+        .db
+        .run(move |conn| db::outbox::prune_delivered(conn, age))
+        .await
+    {
+        Ok(pruned) if pruned > 0 => tracing::info!(pruned, "delivered outbox events pruned"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "outbox prune failed"),
+    }
 }
 
 /// Delivers every due event, batch after batch.
@@ -120,23 +130,25 @@ async fn send(
     event: &PendingEvent,
 ) -> Result<(), String> {
     let url = format!(
-        "{}/internal/users/{}",
+        "{}{}",
         base.trim_end_matches('/'),
-        event.user_id
+        events::user_path(&event.user_id.to_string())
     );
-    let request = if event.event_type == "user.disabled" {
-        http.delete(&url).query(&[
-            ("issuer", "reelstack".to_owned()),
-            ("version", event.version.to_string()),
-        ])
+    let issuer = Some(common::issuer::FIRST_PARTY.to_owned());
+    let request = if event.event_type == db::outbox::UserEvent::Disabled.as_str() {
+        http.delete(&url).query(&events::UserDeletion {
+            issuer,
+            version: Some(event.version),
+        })
     } else {
-        http.put(&url).json(&json!({
-            "issuer": "reelstack",
-            "email": event.payload["email"],
-            "name": event.payload["name"],
-            "imageUrl": event.payload["imageUrl"],
-            "version": event.version,
-        }))
+        let text = |field: &str| event.payload[field].as_str().map(str::to_owned);
+        http.put(&url).json(&events::UserUpsert {
+            issuer,
+            email: text("email"),
+            name: text("name"),
+            image_url: text("imageUrl"),
+            version: Some(event.version),
+        })
     };
     let response = request
         .bearer_auth(token)
@@ -152,27 +164,5 @@ async fn send(
 
 /// 1 s, 2 s, 4 s ... up to `max`, plus up to a quarter of jitter.
 fn backoff(attempts: i32, max: Duration) -> Duration {
-    let exp = u32::try_from(attempts.saturating_sub(1))
-        .unwrap_or(0)
-        .min(16);
-    let base = Duration::from_secs(1u64 << exp).min(max);
-    let jitter = rand::thread_rng().gen_range(0..=base.as_millis() as u64 / 4);
-    base + Duration::from_millis(jitter)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let max = Duration::from_secs(60);
-        assert!(
-            backoff(1, max) >= Duration::from_secs(1)
-                && backoff(1, max) <= Duration::from_millis(1250)
-        );
-        assert!(backoff(4, max) >= Duration::from_secs(8));
-        assert!(backoff(30, max) <= Duration::from_secs(75));
-        assert!(backoff(30, Duration::from_secs(1)) <= Duration::from_millis(1250));
-    }
+    Backoff::new(Duration::from_secs(1), max, 0.25).delay(u32::try_from(attempts).unwrap_or(1))
 }

@@ -49,15 +49,8 @@ impl AppState {
         }
     }
 
-    /// The client address: the gateway's `X-Real-IP` when trusted, else the peer.
+    /// The client address: the gateway's `X-Real-IP` from a trusted proxy, else the peer.
     pub fn client_ip(&self, req: &HttpRequest) -> String {
-        if self.common.trust_proxy {
-            if let Some(ip) = req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()) {
-                return ip.trim().to_owned();
-            }
-        }
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned())
+        common::net::ClientIp::of(req).0
     }
 }

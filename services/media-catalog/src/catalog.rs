@@ -8,11 +8,14 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use bytes::Bytes;
+use common::error::RateLimitInfo;
+use common::net::ClientIp;
+use common::ratelimit::{Limit, RateLimiter};
 use common::ApiError;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::cache::{now_ms, CacheStatus, CatalogCache, Outcome};
+use crate::cache::{now_ms, CacheStatus, CatalogCache, Lookup, Outcome};
 use crate::config::CatalogSettings;
 use crate::domain::params::DEFAULT_POSTER_SIZE;
 use crate::domain::MediaType;
@@ -142,27 +145,55 @@ pub struct Catalog {
     tmdb: Arc<TmdbClient>,
     ttl: TtlPolicy,
     image_base: Arc<str>,
+    /// Misses per client address: what anonymous traffic may cost in TMDB calls.
+    limiter: Arc<RateLimiter>,
+    misses: Limit,
 }
 
 impl Catalog {
-    pub fn new(cache: CatalogCache, tmdb: TmdbClient, ttl: TtlPolicy, image_base: &str) -> Self {
+    pub fn new(
+        cache: CatalogCache,
+        tmdb: TmdbClient,
+        ttl: TtlPolicy,
+        image_base: &str,
+        limiter: RateLimiter,
+        misses_per_ip_per_min: u64,
+    ) -> Self {
         Self {
             cache: Arc::new(cache),
             tmdb: Arc::new(tmdb),
             ttl,
             image_base: Arc::from(image_base.trim_end_matches('/')),
+            limiter: Arc::new(limiter),
+            misses: Limit::per_minute("catalog_miss_ip", misses_per_ip_per_min),
         }
     }
 
-    /// The answer to `query`, from the cache or from TMDB.
-    pub async fn fetch(&self, query: CatalogQuery) -> Result<Outcome, ApiError> {
+    /// The answer to `query`, from the cache or from TMDB. A miss that would cost
+    /// a TMDB call of its own counts against `client`'s budget (429 beyond it);
+    /// hits, and requests that join a fetch under way, do not.
+    pub async fn fetch(&self, query: CatalogQuery, client: &ClientIp) -> Result<Outcome, ApiError> {
         let ttl = self.ttl.ttl(query.class);
         let key = query.cache_key();
+        let stale = match self.cache.lookup(&key).await {
+            Lookup::Hit(outcome) => return Ok(outcome),
+            Lookup::Miss(stale) => stale,
+        };
+        let (limiter, misses, client) = (self.limiter.clone(), self.misses, client.0.clone());
+        let admit = move || async move {
+            limiter.check(&misses, &client).await.map_err(|e| match e {
+                ApiError::RateLimited(info) => UpstreamError::NotAdmitted {
+                    limit: info.limit,
+                    retry_after_secs: info.retry_after_secs,
+                },
+                other => UpstreamError::Unavailable(other.to_string()),
+            })
+        };
         let subject = query.subject;
         let tmdb = self.tmdb.clone();
         let image_base = self.image_base.clone();
         self.cache
-            .get_or_fetch(key, ttl, move || async move {
+            .fetch_missing(key, ttl, stale, admit, move || async move {
                 let raw = tmdb.get(&query.path, &query.params).await?;
                 let images = Images {
                     base: &image_base,
@@ -176,7 +207,7 @@ impl Catalog {
 
     /// Serves `query` with the cache headers, or 304 when the client's copy is current.
     pub async fn respond(&self, req: &HttpRequest, query: CatalogQuery) -> HttpResponse {
-        match self.fetch(query).await {
+        match self.fetch(query, &ClientIp::of(req)).await {
             Ok(outcome) => cached_response(req, &outcome),
             Err(error) => error_response(&error),
         }
@@ -187,8 +218,9 @@ impl Catalog {
         &self,
         media: MediaType,
         id: i64,
+        client: &ClientIp,
     ) -> Result<(String, Option<String>), ApiError> {
-        let outcome = self.fetch(details_query(media, id, &[])).await?;
+        let outcome = self.fetch(details_query(media, id, &[]), client).await?;
         let doc: Value = serde_json::from_slice(&outcome.entry.body)
             .map_err(|e| ApiError::internal(format!("cached details unreadable: {e}")))?;
         let title = doc["title"].as_str().unwrap_or_default().to_owned();
@@ -241,6 +273,13 @@ fn shape(raw: &Value, shape: Shape, images: &Images) -> Result<Bytes, UpstreamEr
 pub fn upstream_error(error: UpstreamError, subject: &str) -> ApiError {
     match error {
         UpstreamError::NotFound => ApiError::NotFound(format!("{subject} not found")),
+        UpstreamError::NotAdmitted {
+            limit,
+            retry_after_secs,
+        } => ApiError::RateLimited(RateLimitInfo {
+            limit,
+            retry_after_secs,
+        }),
         UpstreamError::Unauthorized => ApiError::coded(
             StatusCode::BAD_GATEWAY,
             "BAD_GATEWAY",

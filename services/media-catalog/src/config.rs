@@ -3,11 +3,8 @@
 
 use std::time::Duration;
 
-use common::config::CommonSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-
-pub const DEFAULT_PORT: &str = "8082";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CatalogSettings {
@@ -82,9 +79,16 @@ pub struct CatalogSettings {
     #[serde(default = "d_poster_max")]
     pub poster_max_bytes: usize,
 
-    /// Apply migrations at start (default: in local mode).
-    #[serde(default)]
-    pub migrate_on_start: Option<bool>,
+    /// Poster decodes at once per replica; more wait up to 2 s, then 429.
+    #[serde(default = "d_decode_concurrency")]
+    pub poster_decode_concurrency: usize,
+    /// Poster uploads per user per minute.
+    #[serde(default = "d_uploads_per_user")]
+    pub poster_uploads_per_user_per_min: u64,
+    /// Catalog requests that miss the cache (and so cost a TMDB call) per client
+    /// address per minute; cache hits are not counted. 0 disables.
+    #[serde(default = "d_misses_per_ip")]
+    pub catalog_misses_per_ip_per_min: u64,
 }
 
 fn d_tmdb_base() -> String {
@@ -144,6 +148,15 @@ fn d_redis_retry() -> u64 {
 fn d_storage_dir() -> String {
     ".run/storage".to_owned()
 }
+fn d_decode_concurrency() -> usize {
+    2
+}
+fn d_uploads_per_user() -> u64 {
+    10
+}
+fn d_misses_per_ip() -> u64 {
+    60
+}
 fn d_poster_max() -> usize {
     5 * 1024 * 1024
 }
@@ -174,23 +187,4 @@ impl CatalogSettings {
 }
 
 /// Both halves of the configuration, loaded from the same sources.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub common: CommonSettings,
-    pub catalog: CatalogSettings,
-}
-
-impl Settings {
-    pub fn load() -> anyhow::Result<Self> {
-        Self::load_from(std::env::vars())
-    }
-
-    pub fn load_from(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
-        let (common, catalog) = common::config::load_service(DEFAULT_PORT, vars)?;
-        Ok(Self { common, catalog })
-    }
-
-    pub fn local(&self) -> bool {
-        self.common.is_local()
-    }
-}
+pub type Settings = common::config::Settings<CatalogSettings>;

@@ -13,32 +13,27 @@ pub mod routes;
 pub mod state;
 pub mod tmdb;
 
-use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
 use actix_web::web;
-use common::health::HealthState;
-use common::server::{self, ServerOptions};
-use common::startup::Foundation;
-use common::tokens::TokenVerifier;
+use common::config::Settings;
+use common::ratelimit::RateLimiter;
+use common::runner::{NoCommands, Service};
+use common::startup::{App, Foundation, Launch};
+use diesel_migrations::EmbeddedMigrations;
 
 use crate::cache::{CacheOptions, CatalogCache};
 use crate::catalog::{Catalog, TtlPolicy};
-use crate::config::{CatalogSettings, Settings};
+use crate::config::CatalogSettings;
 use crate::posters::PosterStore;
 use crate::state::AppState;
 use crate::tmdb::TmdbClient;
 
 pub const SERVICE: &str = "media-catalog";
 
-pub struct Application {
-    port: u16,
-    server: Server,
-    health: HealthState,
-    shutdown_delay: Duration,
-    background: Vec<tokio::task::JoinHandle<()>>,
-}
+/// The media-catalog service, as the runner and the tests start it.
+pub struct MediaCatalog;
 
 /// The longest one TMDB fetch can take with its retries: how long the cache's
 /// cross-replica lock is held at most.
@@ -50,36 +45,31 @@ fn fetch_budget(s: &CatalogSettings) -> Duration {
     )
 }
 
-impl Application {
-    /// Connects to its dependencies, binds the listener (port 0 picks a free one)
-    /// and prepares the server; [`Application::run_until_stopped`] serves.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let credentials = settings.catalog.tmdb_credentials().ok_or_else(|| {
+impl Service for MediaCatalog {
+    const NAME: &'static str = SERVICE;
+    const DEFAULT_PORT: u16 = 8082;
+    type Config = CatalogSettings;
+    type State = ();
+    type Commands = NoCommands;
+
+    fn migrations() -> EmbeddedMigrations {
+        db::MIGRATIONS
+    }
+
+    fn openapi() -> utoipa::openapi::OpenApi {
+        openapi::document()
+    }
+
+    async fn build(settings: Settings<CatalogSettings>) -> anyhow::Result<App<()>> {
+        let s = &settings.service;
+        let credentials = s.tmdb_credentials().ok_or_else(|| {
             anyhow::anyhow!(
                 "set TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN (make run starts tmdb-sim when neither is set)"
             )
         })?;
-        let Foundation {
-            db,
-            redis,
-            revocations,
-            background,
-        } = Foundation::connect(
-            &settings.common,
-            db::MIGRATIONS,
-            settings
-                .catalog
-                .migrate_on_start
-                .unwrap_or(settings.local()),
-        )
-        .await?;
-        let verifier = web::Data::new(TokenVerifier::from_settings(
-            &settings.common,
-            None,
-            revocations,
-        ));
-
-        let s = &settings.catalog;
+        let foundation = Foundation::connect(&settings.common, db::MIGRATIONS).await?;
+        let verifier = foundation.verifier(&settings.common, None);
+        let redis = foundation.redis.clone();
         let cache = CatalogCache::new(
             redis.as_ref().map(|r| r.conn.clone()),
             CacheOptions {
@@ -96,47 +86,31 @@ impl Application {
             TmdbClient::new(s, credentials)?,
             TtlPolicy::from_settings(s),
             &s.tmdb_image_base_url,
+            RateLimiter::new(redis.clone()),
+            s.catalog_misses_per_ip_per_min,
         );
         let state = web::Data::new(AppState {
-            db: db.clone(),
+            db: foundation.db.clone(),
             catalog,
             posters: PosterStore::from_settings(s)?,
             settings: s.clone(),
+            limiter: RateLimiter::new(redis),
+            decoding: tokio::sync::Semaphore::new(s.poster_decode_concurrency.max(1)),
         });
-
-        let listener = TcpListener::bind((settings.common.host.as_str(), settings.common.port))?;
-        let port = listener.local_addr()?.port();
-        let health = HealthState::new(SERVICE, env!("CARGO_PKG_VERSION"), Some(db), redis)
-            .with_optional_redis();
-        let server = server::serve(
-            listener,
-            ServerOptions::from_settings(&settings.common),
-            health.clone(),
-            move |cfg| {
-                cfg.app_data(state.clone()).app_data(verifier.clone());
-                routes::configure(cfg);
+        App::start(
+            &settings.common,
+            Launch {
+                service: SERVICE,
+                foundation,
+                openapi: openapi::document(),
+                redis_optional: true,
+                routes: Arc::new(move |cfg| {
+                    cfg.app_data(state.clone()).app_data(verifier.clone());
+                    routes::configure(cfg);
+                }),
+                internal_routes: None,
+                state: (),
             },
-        )?;
-        tracing::info!(port, "media-catalog listening");
-        Ok(Self {
-            port,
-            server,
-            health,
-            shutdown_delay: Duration::from_secs(settings.common.shutdown_delay_secs),
-            background,
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result =
-            server::run_until_stopped(self.server, &self.health, self.shutdown_delay).await;
-        for task in self.background {
-            task.abort();
-        }
-        result
+        )
     }
 }

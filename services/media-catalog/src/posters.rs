@@ -20,10 +20,13 @@ use uuid::Uuid;
 
 use crate::config::CatalogSettings;
 
-/// Largest width or height accepted, and the decoder's memory ceiling: a small file
-/// that claims huge dimensions (a decompression bomb) is refused before decoding.
+/// Largest width or height, and largest pixel count (4096 x 4096), accepted: a
+/// small file that claims huge dimensions (a decompression bomb) is refused from
+/// its header, before anything is decoded.
 const MAX_DIMENSION: u32 = 8192;
-const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+const MAX_PIXELS: u64 = 4096 * 4096;
+/// The decoder's allocation ceiling: one RGBA image of `MAX_PIXELS`, plus slack.
+const MAX_DECODE_BYTES: u64 = MAX_PIXELS * 4 + 8 * 1024 * 1024;
 const JPEG_QUALITY: u8 = 85;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +102,9 @@ pub enum PosterError {
     Unsupported,
     #[error("the image could not be read: {0}")]
     Unreadable(String),
-    #[error("the image is larger than {MAX_DIMENSION}x{MAX_DIMENSION} pixels")]
+    #[error(
+        "the image is larger than {MAX_DIMENSION} pixels a side or {MAX_PIXELS} pixels in all"
+    )]
     TooLarge,
 }
 
@@ -120,12 +125,24 @@ pub struct ProcessedPoster {
 /// Checks, decodes and scales an upload. CPU-bound: run it on a blocking thread.
 pub fn process(original: Bytes) -> Result<ProcessedPoster, PosterError> {
     let kind = ImageKind::sniff(&original).ok_or(PosterError::Unsupported)?;
+    let limits = || {
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(MAX_DIMENSION);
+        limits.max_image_height = Some(MAX_DIMENSION);
+        limits.max_alloc = Some(MAX_DECODE_BYTES);
+        limits
+    };
+    let mut header = ImageReader::with_format(Cursor::new(&original[..]), kind.format());
+    header.limits(limits());
+    let (width, height) = header.into_dimensions().map_err(|e| match e {
+        image::ImageError::Limits(_) => PosterError::TooLarge,
+        other => PosterError::Unreadable(other.to_string()),
+    })?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(PosterError::TooLarge);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(&original[..]), kind.format());
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits);
+    reader.limits(limits());
     let image = reader.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => PosterError::TooLarge,
         other => PosterError::Unreadable(other.to_string()),

@@ -1,11 +1,8 @@
 //! meeting-user-sync's own settings; every key is an environment variable of the
 //! same name in upper case (`CLERK_API_URL`, `SERVICE_CLIENT_ID`, ...).
 
-use common::config::CommonSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-
-pub const DEFAULT_PORT: &str = "8084";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DirectorySettings {
@@ -20,7 +17,8 @@ pub struct DirectorySettings {
     /// How old a webhook's `svix-timestamp` may be (and how far ahead).
     #[serde(default = "d_tolerance")]
     pub webhook_tolerance_secs: i64,
-    /// auth, for profiles of first-party users (`/internal/users/{id}`).
+    /// auth's internal listener, for profiles of first-party users
+    /// (`/internal/users/{id}`) and service tokens (`/internal/token`).
     #[serde(default = "d_auth_url")]
     pub auth_internal_url: String,
     /// Client credentials this service holds at auth (`AUTH_INTERNAL_CLIENTS` there).
@@ -31,9 +29,12 @@ pub struct DirectorySettings {
     /// Live sockets are pinged this often; one silent for two intervals is closed.
     #[serde(default = "d_live_ping")]
     pub live_ping_secs: u64,
-    /// Apply migrations at start (default: in local mode).
-    #[serde(default)]
-    pub migrate_on_start: Option<bool>,
+    /// Signal frames a live socket may send per second (bursts of twice that).
+    #[serde(default = "d_live_signals")]
+    pub live_signals_per_sec: u32,
+    /// `POST /api/user/sync` calls per user per minute (each asks the issuer's API).
+    #[serde(default = "d_sync_per_user")]
+    pub sync_per_user_per_min: u64,
 }
 
 fn d_clerk_api() -> String {
@@ -45,8 +46,14 @@ fn d_tolerance() -> i64 {
 fn d_live_ping() -> u64 {
     15
 }
+fn d_live_signals() -> u32 {
+    30
+}
+fn d_sync_per_user() -> u64 {
+    10
+}
 fn d_auth_url() -> String {
-    "http://127.0.0.1:8081".to_owned()
+    "http://127.0.0.1:9081".to_owned()
 }
 
 impl DirectorySettings {
@@ -80,23 +87,4 @@ fn non_empty(value: &Option<SecretString>) -> Option<SecretString> {
 }
 
 /// Both halves of the configuration, loaded from the same sources.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub common: CommonSettings,
-    pub directory: DirectorySettings,
-}
-
-impl Settings {
-    pub fn load() -> anyhow::Result<Self> {
-        Self::load_from(std::env::vars())
-    }
-
-    pub fn load_from(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
-        let (common, directory) = common::config::load_service(DEFAULT_PORT, vars)?;
-        Ok(Self { common, directory })
-    }
-
-    pub fn local(&self) -> bool {
-        self.common.is_local()
-    }
-}
+pub type Settings = common::config::Settings<DirectorySettings>;

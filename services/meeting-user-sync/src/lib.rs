@@ -6,23 +6,24 @@ pub mod config;
 pub mod db;
 pub mod directory;
 pub mod domain;
+pub mod dto;
+pub mod errors;
 pub mod live;
+pub mod meetings;
 pub mod openapi;
 pub mod routes;
 pub mod state;
 
-use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
-use actix_web::dev::Server;
 use actix_web::web;
-use common::health::HealthState;
-use common::server::{self, ServerOptions};
-use common::startup::Foundation;
-use common::tokens::TokenVerifier;
+use common::config::Settings;
+use common::ratelimit::RateLimiter;
+use common::runner::{NoCommands, Service};
+use common::startup::{App, Foundation, Launch};
+use diesel_migrations::EmbeddedMigrations;
 
-use crate::config::Settings;
+use crate::config::DirectorySettings;
 use crate::directory::cache::ProfileCache;
 use crate::directory::IdentitySources;
 use crate::live::Hub;
@@ -30,85 +31,64 @@ use crate::state::AppState;
 
 pub const SERVICE: &str = "meeting-user-sync";
 
-pub struct Application {
-    port: u16,
-    server: Server,
-    health: HealthState,
-    shutdown_delay: Duration,
-    background: Vec<tokio::task::JoinHandle<()>>,
-}
+/// The meeting-user-sync service, as the runner and the tests start it.
+pub struct MeetingUserSync;
 
-impl Application {
-    /// Connects to its dependencies, binds the listener (port 0 picks a free one)
-    /// and prepares the server; [`Application::run_until_stopped`] serves.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let Foundation {
-            db,
-            redis,
-            revocations,
-            mut background,
-        } = Foundation::connect(
-            &settings.common,
-            db::MIGRATIONS,
-            settings
-                .directory
-                .migrate_on_start
-                .unwrap_or(settings.local()),
-        )
-        .await?;
-        let live = Arc::new(Hub::new(redis.clone()));
-        if let Some(redis) = &redis {
-            background.push(live.spawn_listener(redis.clone()));
-        }
-        background.push(live.spawn_revocation_watch(revocations.clone()));
+impl Service for MeetingUserSync {
+    const NAME: &'static str = SERVICE;
+    const DEFAULT_PORT: u16 = 8084;
+    type Config = DirectorySettings;
+    type State = ();
+    type Commands = NoCommands;
+
+    fn migrations() -> EmbeddedMigrations {
+        db::MIGRATIONS
+    }
+
+    fn openapi() -> utoipa::openapi::OpenApi {
+        openapi::document()
+    }
+
+    async fn build(settings: Settings<DirectorySettings>) -> anyhow::Result<App<()>> {
+        let mut foundation = Foundation::connect(&settings.common, db::MIGRATIONS).await?;
+        let redis = foundation.redis.clone();
+        let live = Arc::new(Hub::new(redis.clone(), settings.common.jwt_leeway_secs));
         let profiles = Arc::new(ProfileCache::new(redis.clone()));
         if let Some(redis) = &redis {
-            background.push(profiles.spawn_listener(redis.clone()));
+            live.spawn_listener(&mut foundation.tasks, redis.clone());
+            profiles.spawn_listener(&mut foundation.tasks, redis.clone());
         }
-        let verifier = web::Data::new(TokenVerifier::from_settings(
-            &settings.common,
-            None,
-            revocations,
-        ));
+        live.spawn_watch(&mut foundation.tasks, foundation.revocations.clone());
+        let verifier = foundation.verifier(&settings.common, None);
         let state = web::Data::new(AppState {
-            db: db.clone(),
-            sources: IdentitySources::from_settings(&settings.common, &settings.directory)?,
-            settings: settings.directory.clone(),
+            db: foundation.db.clone(),
+            sources: IdentitySources::from_settings(&settings.common, &settings.service)?,
+            settings: settings.service.clone(),
             live,
             profiles,
+            limiter: RateLimiter::new(redis),
         });
-        let listener = TcpListener::bind((settings.common.host.as_str(), settings.common.port))?;
-        let port = listener.local_addr()?.port();
-        let health = HealthState::new(SERVICE, env!("CARGO_PKG_VERSION"), Some(db), redis);
-        let server = server::serve(
-            listener,
-            ServerOptions::from_settings(&settings.common),
-            health.clone(),
-            move |cfg| {
-                cfg.app_data(state.clone()).app_data(verifier.clone());
-                routes::configure(cfg);
+        let (public, internal) = (state.clone(), state);
+        let (public_verifier, internal_verifier) = (verifier.clone(), verifier);
+        App::start(
+            &settings.common,
+            Launch {
+                service: SERVICE,
+                foundation,
+                openapi: openapi::document(),
+                redis_optional: false,
+                routes: Arc::new(move |cfg| {
+                    cfg.app_data(public.clone())
+                        .app_data(public_verifier.clone());
+                    routes::configure(cfg);
+                }),
+                internal_routes: Some(Arc::new(move |cfg| {
+                    cfg.app_data(internal.clone())
+                        .app_data(internal_verifier.clone());
+                    routes::configure_internal(cfg);
+                })),
+                state: (),
             },
-        )?;
-        tracing::info!(port, "meeting-user-sync listening");
-        Ok(Self {
-            port,
-            server,
-            health,
-            shutdown_delay: Duration::from_secs(settings.common.shutdown_delay_secs),
-            background,
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result =
-            server::run_until_stopped(self.server, &self.health, self.shutdown_delay).await;
-        for task in self.background {
-            task.abort();
-        }
-        result
+        )
     }
 }

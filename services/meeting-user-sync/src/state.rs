@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use common::db::Db;
+use common::ratelimit::RateLimiter;
 
 use crate::config::DirectorySettings;
 use crate::directory::cache::ProfileCache;
@@ -14,4 +15,6 @@ pub struct AppState {
     pub settings: DirectorySettings,
     pub live: Arc<Hub>,
     pub profiles: Arc<ProfileCache>,
+    /// Per-user sync limits.
+    pub limiter: RateLimiter,
 }

@@ -24,8 +24,14 @@ pub fn mail_dir() -> PathBuf {
         .unwrap_or_else(|_| testkit::workspace_root().join(".run/mail"))
 }
 
-pub fn client() -> reqwest::Client {
+/// A plain HTTP client, for requests a test shapes itself.
+pub fn http() -> reqwest::Client {
     reqwest::Client::new()
+}
+
+/// The gateway, as every service's tests reach their application.
+pub fn client() -> testkit::Client {
+    testkit::Client::new(&gateway())
 }
 
 pub async fn call(
@@ -34,33 +40,11 @@ pub async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut req = client().request(method, format!("{}{}", gateway(), path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.expect("gateway reachable")
+    client().send(method, path, token, body.as_ref()).await
 }
 
-pub async fn envelope(resp: reqwest::Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(resp.status(), status);
-    let header_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
-    assert_eq!(
-        resp.headers().get_all("x-request-id").iter().count(),
-        1,
-        "one X-Request-Id header"
-    );
-    assert!(resp.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("application/json"));
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert_eq!(body["error"]["requestId"], header_id.as_str());
-    body
-}
+/// An error answer of the gateway or a service behind it, in the envelope.
+pub use testkit::api::assert_error as envelope;
 
 pub fn email() -> String {
     format!("e2e-{}@example.com", uuid::Uuid::now_v7().simple())
@@ -78,4 +62,65 @@ pub async fn signup(name: &str) -> (String, Value) {
     .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     (address, resp.json().await.unwrap())
+}
+
+/// Logs in as the bootstrap admin that `make test` configures
+/// (`AUTH_BOOTSTRAP_ADMIN_EMAILS`), signing it up and verifying its address by
+/// the mailed code the first time: the role comes with the verified address.
+/// Returns the login answer.
+pub async fn bootstrap_admin() -> Value {
+    let email = std::env::var("E2E_ADMIN_EMAIL").expect("E2E_ADMIN_EMAIL (make test sets it)");
+    let login = || async {
+        let resp = call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"email": email, "password": PASSWORD})),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::OK, "the admin logs in");
+        resp.json::<Value>().await.unwrap()
+    };
+    let resp = call(
+        Method::POST,
+        "/api/auth/signup",
+        None,
+        Some(json!({"name": "Admin", "email": email, "password": PASSWORD})),
+    )
+    .await;
+    assert!(resp.status() == StatusCode::CREATED || resp.status() == StatusCode::CONFLICT);
+    let admin = login().await;
+    if admin["user"]["role"] == "admin" {
+        return admin;
+    }
+    assert_eq!(
+        admin["user"]["role"], "user",
+        "not admin before verification"
+    );
+    let access = admin["accessToken"].as_str().unwrap();
+    let before = testkit::mail::mails_to(&mail_dir(), &email).len();
+    let resp = call(
+        Method::POST,
+        "/api/auth/email/verify/request",
+        Some(access),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let mails = testkit::mail::wait_for_mails(&mail_dir(), &email, before + 1).await;
+    let code = testkit::mail::code_after(mails.last().unwrap(), "verification code is", 6)
+        .expect("a code in the mail");
+    let resp = call(
+        Method::POST,
+        "/api/auth/email/verify",
+        Some(access),
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let verified: Value = resp.json().await.unwrap();
+    assert_eq!(verified["role"], "admin", "promoted at verification");
+    let admin = login().await;
+    assert_eq!(admin["user"]["role"], "admin");
+    admin
 }

@@ -45,7 +45,7 @@ async fn upload(token: &str, movie: &str, bytes: Vec<u8>) -> reqwest::Response {
     .into_bytes();
     body.extend_from_slice(&bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    client()
+    http()
         .put(format!("{}/api/library/movies/{movie}/poster", gateway()))
         .bearer_auth(token)
         .header(
@@ -82,7 +82,7 @@ async fn the_catalog_is_served_with_its_cache_headers() {
     let body: Value = first.json().await.unwrap();
     assert_eq!(body["items"].as_array().unwrap().len(), 20);
     assert_eq!(body["meta"]["page"], 7);
-    let again = client()
+    let again = http()
         .get(format!("{}/api/movies/popular?page=7", gateway()))
         .header("if-none-match", &etag)
         .send()
@@ -154,7 +154,7 @@ async fn posters_over_the_default_body_limit_pass_and_over_6_mb_are_refused() {
     assert_eq!(stored.status(), StatusCode::OK);
     let stored: Value = stored.json().await.unwrap();
     assert_eq!(stored["poster"]["width"], 700);
-    let thumb = client()
+    let thumb = http()
         .get(format!(
             "{}/api/library/movies/{id}/poster?size=w92",
             gateway()
@@ -177,4 +177,85 @@ async fn posters_over_the_default_body_limit_pass_and_over_6_mb_are_refused() {
     )
     .await;
     envelope(big_json, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+}
+
+/// The peak resident memory (VmHWM) of a process, in KiB.
+fn peak_kib(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// media-catalog's memory limit in the Kubernetes base, in KiB.
+fn kubernetes_limit_kib() -> u64 {
+    let manifest = std::fs::read_to_string(
+        testkit::workspace_root().join("deploy/k8s/base/media-catalog.yaml"),
+    )
+    .unwrap();
+    let mebibytes: u64 = manifest
+        .lines()
+        .find_map(|l| l.split("limits: { memory: ").nth(1))
+        .and_then(|v| v.split("Mi").next())
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a memory limit in Mi");
+    mebibytes * 1024
+}
+
+/// Poster uploads cannot exhaust memory: eight at once of a 64 KB PNG that
+/// declares 8192 x 8192 (a decompression bomb of 64 MiB each) are refused from
+/// their header (422), or while every decoding slot is taken (429), and the
+/// service stays under its Kubernetes memory limit.
+#[tokio::test]
+async fn eight_concurrent_decompression_bombs_stay_under_the_memory_limit() {
+    let pid =
+        std::fs::read_to_string(testkit::workspace_root().join(".run/pids/media-catalog.pid"))
+            .expect("the stack's media-catalog pid file")
+            .trim()
+            .to_owned();
+    let bomb = std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/bomb-8192x8192.png"),
+    )
+    .unwrap();
+    assert!(bomb.len() < 100 * 1024);
+    let (_, body) = signup("Poster Bomber").await;
+    let token = body["accessToken"].as_str().unwrap().to_owned();
+    let mut movies = Vec::new();
+    for n in 0..8 {
+        let resp = call(
+            Method::POST,
+            "/api/library/movies",
+            Some(&token),
+            Some(json!({"title": format!("Bomb {n}"), "year": 2001})),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let movie: Value = resp.json().await.unwrap();
+        movies.push(movie["id"].as_str().unwrap().to_owned());
+    }
+    // Start from the current footprint: VmHWM now measures only what follows.
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs writable");
+    let before = peak_kib(&pid);
+    let uploads = movies.iter().map(|id| {
+        let (token, bomb) = (token.clone(), bomb.clone());
+        async move { upload(&token, id, bomb).await.status() }
+    });
+    let statuses = futures_util::future::join_all(uploads).await;
+    assert!(
+        statuses.iter().all(|s| matches!(s.as_u16(), 422 | 429)),
+        "{statuses:?}"
+    );
+    let peak = peak_kib(&pid);
+    assert!(
+        peak < kubernetes_limit_kib(),
+        "peak {peak} KiB (from {before} KiB) over the limit of {} KiB",
+        kubernetes_limit_kib()
+    );
+    assert!(
+        peak - before < 32 * 1024,
+        "the bombs cost {} KiB",
+        peak - before
+    );
 }

@@ -17,7 +17,7 @@ fn clerk_sim() -> String {
 
 /// A user created in clerk-sim, and a session token of theirs.
 async fn clerk_user(first: &str) -> (String, String) {
-    let user: Value = client()
+    let user: Value = http()
         .post(format!("{}/__sim/users", clerk_sim()))
         .json(&json!({"firstName": first, "lastName": "E2E", "email": email()}))
         .send()
@@ -27,7 +27,7 @@ async fn clerk_user(first: &str) -> (String, String) {
         .await
         .unwrap();
     let id = user["id"].as_str().unwrap().to_owned();
-    let session: Value = client()
+    let session: Value = http()
         .post(format!("{}/__sim/sessions", clerk_sim()))
         .json(&json!({"userId": id}))
         .send()
@@ -83,13 +83,13 @@ async fn a_clerk_user_is_trusted_by_every_service_and_kept_current_by_webhooks()
     assert_eq!(watchlist.status(), StatusCode::OK);
 
     // Clerk changes the user and tells the directory by a signed webhook.
-    client()
+    http()
         .patch(format!("{}/__sim/users/{id}", clerk_sim()))
         .json(&json!({"firstName": "Renamed"}))
         .send()
         .await
         .unwrap();
-    let delivery: Value = client()
+    let delivery: Value = http()
         .post(format!("{}/__sim/webhooks", clerk_sim()))
         .json(&json!({"url": format!("{}/api/webhooks/clerk", gateway()), "type": "user.updated", "userId": id}))
         .send()

@@ -149,7 +149,7 @@ async fn internal_routes_are_never_routed() {
 
 #[tokio::test]
 async fn request_ids_are_kept_generated_and_forwarded() {
-    let resp = client()
+    let resp = http()
         .get(format!("{}/api/auth/nope", gateway()))
         .header("x-request-id", "e2e-chosen-42")
         .send()
@@ -171,7 +171,7 @@ async fn request_ids_are_kept_generated_and_forwarded() {
 #[tokio::test]
 async fn the_gateway_refuses_oversized_bodies_in_the_envelope() {
     let big = format!("{{\"email\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
-    let resp = client()
+    let resp = http()
         .post(format!("{}/api/auth/login", gateway()))
         .header("content-type", "application/json")
         .body(big)
@@ -183,7 +183,7 @@ async fn the_gateway_refuses_oversized_bodies_in_the_envelope() {
 
 #[tokio::test]
 async fn service_errors_pass_through_unchanged() {
-    let resp = client()
+    let resp = http()
         .post(format!("{}/api/auth/login", gateway()))
         .header("content-type", "application/json")
         .body("{not json")
@@ -290,26 +290,9 @@ async fn account_management_and_admin_routes_work_through_the_gateway() {
     .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 
-    // Admin: the bootstrap admin account lists and disables this user.
-    let admin_email =
-        std::env::var("E2E_ADMIN_EMAIL").expect("E2E_ADMIN_EMAIL (make test sets it)");
-    let resp = call(
-        Method::POST,
-        "/api/auth/signup",
-        None,
-        Some(json!({"name": "Admin", "email": admin_email, "password": PASSWORD})),
-    )
-    .await;
-    assert!(resp.status() == StatusCode::CREATED || resp.status() == StatusCode::CONFLICT);
-    let resp = call(
-        Method::POST,
-        "/api/auth/login",
-        None,
-        Some(json!({"email": admin_email, "password": PASSWORD})),
-    )
-    .await;
-    let admin: Value = resp.json().await.unwrap();
-    assert_eq!(admin["user"]["role"], "admin");
+    // Admin: the bootstrap admin account (admin once its address is verified)
+    // lists and disables this user.
+    let admin = bootstrap_admin().await;
     let admin_access = admin["accessToken"].as_str().unwrap().to_owned();
     let resp = call(
         Method::GET,
@@ -376,4 +359,204 @@ async fn account_management_and_admin_routes_work_through_the_gateway() {
         "UNAUTHENTICATED",
     )
     .await;
+}
+
+/// `/internal` is never reachable through the gateway, however it is spelled:
+/// encoded slashes, backslashes and dot segments are refused before routing, and
+/// the services serve `/internal` on a listener the gateway never proxies.
+#[tokio::test]
+async fn internal_routes_cannot_be_reached_by_any_spelling() {
+    for (method, path, status, code) in [
+        (
+            Method::PUT,
+            "/internal/users/..%2F..%2Fapi%2Fuser%2Fx",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            Method::POST,
+            "/api/user/..%2F..%2Finternal%2Fusers%2Fbatch",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            Method::POST,
+            "/api/user/%2e%2e/%2e%2e/internal/users/batch",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            Method::POST,
+            "/api/user%5c..%5c..%5cinternal/users/batch",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            Method::POST,
+            "/api/user/../../internal/users/batch",
+            404,
+            "NOT_FOUND",
+        ),
+        (Method::POST, "//internal/users/batch", 404, "NOT_FOUND"),
+        (Method::POST, "/INTERNAL/users/batch", 404, "NOT_FOUND"),
+        (Method::POST, "/internal/token", 404, "NOT_FOUND"),
+    ] {
+        let resp = http()
+            .request(method.clone(), format!("{}{path}", gateway()))
+            .json(&json!({"ids": ["x"], "version": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{method} {path}");
+        envelope(resp, StatusCode::from_u16(status).unwrap(), code).await;
+    }
+    // A query may still hold encoded slashes (a search for "a/b").
+    let resp = call(Method::GET, "/api/search?q=a%2Fb", None, None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// What nginx refuses itself comes in the envelope too: a request line it cannot
+/// read, a URI or headers too large.
+#[tokio::test]
+async fn the_gateway_answers_its_own_refusals_in_the_envelope() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = gateway().trim_start_matches("http://").to_owned();
+    for request in [
+        "GARBAGE\r\n\r\n".to_owned(),
+        "GET /api/auth/me HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".to_owned(),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let json: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{text}"));
+        assert_eq!(json["error"]["code"], "BAD_REQUEST");
+    }
+    let long = format!("/api/auth/{}", "a".repeat(20_000));
+    let resp = call(Method::GET, &long, None, None).await;
+    envelope(resp, StatusCode::URI_TOO_LONG, "URI_TOO_LONG").await;
+    let resp = http()
+        .get(format!("{}/api/auth/me", gateway()))
+        .header("x-big", "b".repeat(40_000))
+        .send()
+        .await
+        .unwrap();
+    envelope(
+        resp,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "HEADERS_TOO_LARGE",
+    )
+    .await;
+}
+
+/// A service's own 502 is an answer: the gateway neither retries it on another
+/// replica nor counts it against the replica, which stays in rotation. The
+/// e2e gateway's `e2e_pair` lists one upstream twice (max_fails=2); that
+/// upstream answers every request with its own 502 and counts them.
+#[tokio::test]
+async fn a_service_s_own_502_is_not_retried_or_counted_against_the_replica() {
+    let before: u64 = http()
+        .get(format!("{}/__e2e/pair/count", gateway()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    for n in 0..8 {
+        let resp = call(Method::GET, &format!("/__e2e/pair/thing/{n}"), None, None).await;
+        let body = envelope(resp, StatusCode::BAD_GATEWAY, "BAD_GATEWAY").await;
+        assert_eq!(
+            body["error"]["message"], "the upstream's own 502",
+            "answer {n} came from the upstream, not the gateway"
+        );
+    }
+    let after: u64 = http()
+        .get(format!("{}/__e2e/pair/count", gateway()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        after - before,
+        9,
+        "each request once (8 and the count), none retried"
+    );
+}
+
+/// Behind a load balancer, the gateway takes the client address from the
+/// configured header of the configured peers (`GATEWAY_REAL_IP_FROM`), so the
+/// services' per-address limits and session records name the real client.
+#[tokio::test]
+async fn the_client_address_comes_from_the_trusted_load_balancer() {
+    let (address, _) = signup("Behind LB").await;
+    let resp = http()
+        .post(format!("{}/api/auth/login", gateway()))
+        .header("x-forwarded-for", "203.0.113.77")
+        .json(&json!({"email": address, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    let sessions: Value = call(
+        Method::GET,
+        "/api/auth/sessions",
+        Some(body["accessToken"].as_str().unwrap()),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let current = sessions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap();
+    assert_eq!(current["ip"], "203.0.113.77");
+}
+
+/// Tokens never reach the access log: an `access_token` query value (which the
+/// live route does not take any more) is written redacted.
+#[tokio::test]
+async fn the_access_log_never_holds_an_access_token() {
+    let secret = format!("e2e-secret-{}", uuid::Uuid::now_v7().simple());
+    let resp = call(
+        Method::GET,
+        &format!(
+            "/api/meetings/{}/live?access_token={secret}&x=1",
+            uuid::Uuid::now_v7()
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let log = testkit::workspace_root().join(".run/nginx/logs/access.log");
+    let mut text = String::new();
+    for _ in 0..20 {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("access_token=") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        text.contains("access_token=[REDACTED]"),
+        "the request is logged"
+    );
+    assert!(!text.contains(&secret), "the token is not");
 }

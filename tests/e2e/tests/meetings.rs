@@ -21,7 +21,7 @@ fn clerk_sim() -> String {
 }
 
 async fn clerk_token(first: &str) -> String {
-    let user: Value = client()
+    let user: Value = http()
         .post(format!("{}/__sim/users", clerk_sim()))
         .json(&json!({"firstName": first, "lastName": "Host", "email": email()}))
         .send()
@@ -30,7 +30,7 @@ async fn clerk_token(first: &str) -> String {
         .json()
         .await
         .unwrap();
-    let session: Value = client()
+    let session: Value = http()
         .post(format!("{}/__sim/sessions", clerk_sim()))
         .json(&json!({"userId": user["id"]}))
         .send()

@@ -110,9 +110,16 @@ impl From<TokenError> for ApiError {
     }
 }
 
+/// A published key, with the algorithm its JWK names (`alg`), if it names one.
+#[derive(Clone)]
+struct PublishedKey {
+    key: DecodingKey,
+    alg: Option<String>,
+}
+
 struct IssuerState {
     config: IssuerConfig,
-    keys: RwLock<HashMap<String, DecodingKey>>,
+    keys: RwLock<HashMap<String, PublishedKey>>,
     /// When a refetch for an unknown `kid` last happened; also serializes fetches.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
     fetches: AtomicU64,
@@ -191,14 +198,15 @@ impl TokenVerifier {
         revocations: RevocationList,
     ) -> Self {
         let mut issuers = vec![IssuerConfig {
-            name: "reelstack".to_owned(),
+            name: crate::issuer::FIRST_PARTY.to_owned(),
             issuer: settings.auth_issuer.clone(),
             jwks: match own_keys {
                 Some(keys) => JwksSource::Shared(keys),
                 None => JwksSource::Http(settings.auth_jwks_url.clone()),
             },
             audience: Some(settings.jwt_audience.clone()),
-            algorithms: vec![Algorithm::EdDSA, Algorithm::RS256],
+            // auth signs with Ed25519 only; any other algorithm is a forgery attempt.
+            algorithms: vec![Algorithm::EdDSA],
             required_typ: Some(ACCESS_TOKEN_TYP.to_owned()),
             authorized_parties: None,
             first_party: true,
@@ -215,7 +223,7 @@ impl TokenVerifier {
                     )
                 });
             issuers.push(IssuerConfig {
-                name: "clerk".to_owned(),
+                name: crate::issuer::CLERK.to_owned(),
                 issuer: clerk_issuer.clone(),
                 jwks: JwksSource::Http(jwks_url),
                 audience: None,
@@ -235,19 +243,6 @@ impl TokenVerifier {
             Duration::from_secs(settings.jwks_min_refetch_secs),
             revocations,
         )
-    }
-
-    pub fn revocations(&self) -> &RevocationList {
-        &self.revocations
-    }
-
-    /// How many times the named issuer's JWKS was fetched (for tests and metrics).
-    pub fn jwks_fetches(&self, issuer_name: &str) -> u64 {
-        self.issuers
-            .iter()
-            .find(|i| i.config.name == issuer_name)
-            .map(|i| i.fetches.load(Ordering::SeqCst))
-            .unwrap_or(0)
     }
 
     pub async fn verify(&self, token: &str) -> Result<AuthUser, TokenError> {
@@ -300,7 +295,16 @@ impl TokenVerifier {
             }
         }
         let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
-        let key = self.key_for(issuer, kid).await?;
+        let published = self.key_for(issuer, kid).await?;
+        // A key published for one algorithm never verifies a token of another.
+        if published
+            .alg
+            .as_deref()
+            .is_some_and(|alg| Some(alg) != algorithm_name(header.alg).as_deref())
+        {
+            return Err(TokenError::AlgorithmNotAllowed);
+        }
+        let key = published.key;
 
         let mut validation = Validation::new(header.alg);
         validation.leeway = self.leeway;
@@ -340,7 +344,7 @@ impl TokenVerifier {
         })
     }
 
-    async fn key_for(&self, issuer: &IssuerState, kid: &str) -> Result<DecodingKey, TokenError> {
+    async fn key_for(&self, issuer: &IssuerState, kid: &str) -> Result<PublishedKey, TokenError> {
         if let Some(key) = cached_key(issuer, kid) {
             return Ok(key);
         }
@@ -382,9 +386,14 @@ impl TokenVerifier {
             ) {
                 continue;
             }
+            let alg = jwk
+                .common
+                .key_algorithm
+                .and_then(|a| serde_json::to_value(a).ok())
+                .and_then(|v| v.as_str().map(str::to_owned));
             match DecodingKey::from_jwk(jwk) {
                 Ok(key) => {
-                    keys.insert(id, key);
+                    keys.insert(id, PublishedKey { key, alg });
                 }
                 Err(e) => {
                     tracing::warn!(issuer = %issuer.config.name, kid = %id, error = %e, "unusable JWK skipped")
@@ -422,8 +431,15 @@ impl TokenVerifier {
     }
 }
 
-fn cached_key(issuer: &IssuerState, kid: &str) -> Option<DecodingKey> {
+fn cached_key(issuer: &IssuerState, kid: &str) -> Option<PublishedKey> {
     issuer.keys.read().ok()?.get(kid).cloned()
+}
+
+/// The JOSE name of an algorithm (`EdDSA`, `RS256`), as a JWK's `alg` spells it.
+fn algorithm_name(alg: Algorithm) -> Option<String> {
+    serde_json::to_value(alg)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
 }
 
 fn peek_issuer(token: &str) -> Result<String, TokenError> {

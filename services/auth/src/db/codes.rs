@@ -77,6 +77,20 @@ pub fn insert_reset(
     Ok(())
 }
 
+/// The unused, unexpired reset token with this hash, without using it.
+pub fn find_reset(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<PasswordReset>, ApiError> {
+    Ok(password_resets::table
+        .filter(password_resets::token_hash.eq(token_hash))
+        .filter(password_resets::used_at.is_null())
+        .filter(password_resets::expires_at.gt(Utc::now()))
+        .select(PasswordReset::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Marks an unused, unexpired reset token used and returns it; `None` otherwise.
 pub fn consume_reset(
     conn: &mut PgConnection,

@@ -7,20 +7,12 @@ use uuid::Uuid;
 use super::models::{NewUser, User};
 use super::schema::users;
 
-pub fn email_taken() -> ApiError {
-    ApiError::coded(
-        actix_web::http::StatusCode::CONFLICT,
-        "EMAIL_TAKEN",
-        "An account with this email already exists",
-    )
-}
-
 pub fn insert(conn: &mut PgConnection, new: &NewUser) -> Result<User, ApiError> {
     diesel::insert_into(users::table)
         .values(new)
         .returning(User::as_returning())
         .get_result(conn)
-        .on_constraint("users_email_key", email_taken)
+        .on_constraint("users_email_key", crate::errors::email_taken)
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, ApiError> {
@@ -87,7 +79,9 @@ pub fn mark_email_verified(conn: &mut PgConnection, id: Uuid) -> Result<User, Ap
         .get_result(conn)?)
 }
 
-/// Gives the admin role to the listed emails; returns how many accounts changed.
+/// Gives the admin role to the verified accounts of the listed emails (an
+/// unverified account may belong to whoever signed up first with the address);
+/// returns how many accounts changed.
 pub fn promote_admins(conn: &mut PgConnection, emails: &[String]) -> Result<usize, ApiError> {
     if emails.is_empty() {
         return Ok(0);
@@ -95,6 +89,7 @@ pub fn promote_admins(conn: &mut PgConnection, emails: &[String]) -> Result<usiz
     Ok(diesel::update(
         users::table
             .filter(users::email.eq_any(emails))
+            .filter(users::email_verified.eq(true))
             .filter(users::role.ne("admin")),
     )
     .set((users::role.eq("admin"), users::updated_at.eq(Utc::now())))

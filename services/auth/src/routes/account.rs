@@ -18,38 +18,38 @@ use crate::db::outbox::UserEvent;
 use crate::db::sessions::RefreshOutcome;
 use crate::domain::email::redact;
 use crate::domain::{DisplayName, Email, NewPassword};
+use crate::errors;
 use crate::state::AppState;
 use crate::tokens::{self, REFRESH_COOKIE};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignupRequest {
-    /// 1-100 characters.
+    /// Up to 100 characters, not only white space.
+    #[schema(value_type = String, required = true, format = "text", max_length = 100)]
     pub name: Option<String>,
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
     pub email: Option<String>,
-    /// 8-128 characters, not rated weak.
+    /// 8-128 characters, not rated weak (zxcvbn), not the name or email.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginRequest {
+    #[schema(value_type = String, required = true, max_length = 254)]
     pub email: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 1024)]
     pub password: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshRequest {
+    /// The refresh token; without it, the `reelstack_refresh` cookie is used.
+    #[schema(max_length = 256)]
     pub refresh_token: Option<String>,
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::coded(
-        StatusCode::UNAUTHORIZED,
-        "INVALID_CREDENTIALS",
-        "Email or password is incorrect",
-    )
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {
@@ -107,7 +107,7 @@ fn token_response(
 pub async fn signup(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<SignupRequest>,
+    body: common::Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = state.client_ip(&req);
     state
@@ -145,20 +145,17 @@ pub async fn signup(
         .await?
         .is_some()
     {
-        return Err(db::users::email_taken());
+        return Err(errors::email_taken());
     }
     let password_hash = state.passwords.hash(password.into_secret()).await?;
-    let role = if state.settings.bootstrap_admins().contains(&email) {
-        "admin"
-    } else {
-        "user"
-    };
+    // A bootstrap admin email gets the role when it is verified, not at signup:
+    // whoever signs up first with the address must not become admin.
     let new = NewUser {
         id: Uuid::now_v7(),
         email,
         name: name.into_inner(),
         password_hash,
-        role: role.to_owned(),
+        role: "user".to_owned(),
     };
     let user = state
         .db
@@ -187,7 +184,7 @@ pub async fn signup(
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: common::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = state.client_ip(&req);
     state
@@ -231,7 +228,7 @@ pub async fn login(
     let Some(user) = user else {
         state.passwords.verify_dummy(password).await?;
         tracing::info!(user.email = %redact(&email), "login failed: unknown account");
-        return Err(invalid_credentials());
+        return Err(errors::invalid_credentials());
     };
     let check = state
         .passwords
@@ -239,14 +236,10 @@ pub async fn login(
         .await?;
     if !check.matches {
         tracing::info!(user.id = %user.id, "login failed: wrong password");
-        return Err(invalid_credentials());
+        return Err(errors::invalid_credentials());
     }
     if user.disabled {
-        return Err(ApiError::coded(
-            StatusCode::FORBIDDEN,
-            "ACCOUNT_DISABLED",
-            "This account is disabled",
-        ));
+        return Err(errors::account_disabled());
     }
     if check.needs_rehash {
         let hash = state.passwords.hash(password).await?;
@@ -263,7 +256,6 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "account", request_body(content = Option<RefreshRequest>, description = "Optional when the refresh cookie is sent"),
     responses(
         (status = 200, description = "A new token pair; the presented refresh token is rotated out", body = AuthResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorEnvelope),
         (status = 401, description = "INVALID_REFRESH_TOKEN, or REFRESH_TOKEN_REUSED (the session is revoked)", body = ErrorEnvelope),
         (status = 429, description = "Too many refreshes", body = ErrorEnvelope),
     ))]
@@ -280,23 +272,13 @@ pub async fn refresh(
             &ip,
         )
         .await?;
-    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        let parsed: RefreshRequest = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))?;
-        parsed.refresh_token
-    };
+    // The body is optional (browsers send the cookie): empty or `null` is none.
+    let from_body = common::json::optional_object::<RefreshRequest>(&body)?
+        .and_then(|parsed| parsed.refresh_token);
     let presented = from_body
         .or_else(|| req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()))
         .filter(|t| !t.is_empty() && t.len() <= 256)
-        .ok_or_else(|| {
-            ApiError::coded(
-                StatusCode::UNAUTHORIZED,
-                "INVALID_REFRESH_TOKEN",
-                "A refresh token is required",
-            )
-        })?;
+        .ok_or_else(|| errors::invalid_refresh_token("A refresh token is required"))?;
     let presented_hash = tokens::hash_token(&presented);
     let ttl = chrono::Duration::seconds(state.settings.auth_refresh_token_ttl_secs);
     let grace = chrono::Duration::seconds(state.settings.auth_refresh_grace_secs);
@@ -321,15 +303,9 @@ pub async fn refresh(
         RefreshOutcome::Reused { session_id } => {
             tracing::warn!(session.id = %session_id, "rotated refresh token reused; session revoked");
             state.publish_revocations(&[session_id]).await;
-            Err(ApiError::coded(
-                StatusCode::UNAUTHORIZED,
-                "REFRESH_TOKEN_REUSED",
-                "This refresh token was already used; the session has been revoked",
-            ))
+            Err(errors::refresh_token_reused())
         }
-        RefreshOutcome::Invalid => Err(ApiError::coded(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_REFRESH_TOKEN",
+        RefreshOutcome::Invalid => Err(errors::invalid_refresh_token(
             "The refresh token is invalid or expired",
         )),
     }
@@ -342,7 +318,7 @@ fn session_of(user: &AuthUser) -> Option<Uuid> {
 }
 
 pub(crate) fn user_id_of(user: &AuthUser) -> Result<Uuid, ApiError> {
-    if user.issuer != "reelstack" {
+    if user.issuer != common::issuer::FIRST_PARTY {
         return Err(ApiError::Forbidden(
             "Only accounts of this service can use this route".to_owned(),
         ));

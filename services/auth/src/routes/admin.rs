@@ -12,23 +12,37 @@ use super::dto::{AdminUserDto, AdminUserPage, ErrorEnvelope};
 use crate::db;
 use crate::db::outbox::UserEvent;
 use crate::db::users::AdminChanges;
+use crate::errors;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AdminUserQuery {
-    /// Page number, from 1.
+    /// Page number, 1-10000 (default 1).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
-    /// Items per page, 1-100.
+    /// Items per page, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// Matches email or name, case-insensitively (at most 100 characters).
+    /// Matches email or name, case-insensitively (at most 100 characters; blank: all).
+    #[param(format = "text-or-blank", max_length = 100)]
     pub q: Option<String>,
+}
+
+/// The roles an admin can give.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code, reason = "documentation only")]
+pub enum AssignableRole {
+    User,
+    Admin,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AdminUpdateRequest {
-    /// `user` or `admin`
+    #[schema(value_type = Option<AssignableRole>, inline)]
     pub role: Option<String>,
+    /// `true` disables the account and ends its sessions.
     pub disabled: Option<bool>,
 }
 
@@ -52,11 +66,11 @@ pub async fn list_users(
     .validate()?;
     let q = query
         .q
-        .map(|q| q.trim().to_owned())
-        .filter(|q| !q.is_empty());
-    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(ApiError::validation("q", "must be at most 100 characters"));
-    }
+        .as_deref()
+        .map(|q| common::domain::optional_text(q, 100))
+        .transpose()
+        .map_err(|e| ApiError::validation("q", &e))?
+        .flatten();
     let (users, total) = state
         .db
         .run(move |conn| db::users::admin_list(conn, q.as_deref(), params.limit, params.offset()))
@@ -68,7 +82,7 @@ pub async fn list_users(
 #[utoipa::path(patch, path = "/api/auth/admin/users/{id}", tag = "admin", security(("bearer" = [])), request_body = AdminUpdateRequest,
     params(("id" = Uuid, Path, description = "User id")),
     responses(
-        (status = 200, description = "The updated user; disabling revokes every session", body = AdminUserDto),
+        (status = 200, description = "The updated user; disabling or a role change revokes every session of the user", body = AdminUserDto),
         (status = 401, description = "Missing or invalid token", body = ErrorEnvelope),
         (status = 403, description = "Not an admin", body = ErrorEnvelope),
         (status = 404, description = "No such user", body = ErrorEnvelope),
@@ -79,7 +93,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     admin: AdminUser,
     path: web::Path<Uuid>,
-    body: web::Json<AdminUpdateRequest>,
+    body: common::Json<AdminUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let body = body.into_inner();
@@ -92,11 +106,7 @@ pub async fn update_user(
     errors.into_result()?;
     let demotes_self = body.role.as_deref() == Some("user") || body.disabled == Some(true);
     if demotes_self && admin.0.subject == id.to_string() {
-        return Err(ApiError::coded(
-            actix_web::http::StatusCode::CONFLICT,
-            "CANNOT_CHANGE_SELF",
-            "Admins cannot disable or demote themselves",
-        ));
+        return Err(errors::cannot_change_self());
     }
     let changes = AdminChanges {
         role: body.role,
@@ -108,9 +118,15 @@ pub async fn update_user(
         .run(move |conn| {
             use diesel::Connection;
             conn.transaction(|conn| {
+                let Some(before) = db::users::find(conn, id)? else {
+                    return Ok((None, Vec::new()));
+                };
                 let Some(user) = db::users::admin_update(conn, id, &changes)? else {
                     return Ok((None, Vec::new()));
                 };
+                // Tokens carry the role: after a change, every session must sign
+                // in again, or a demoted admin's token would still say admin.
+                let role_changed = user.role != before.role;
                 // The directory hears of disabling, and of enabling again (as an update
                 // that brings the profile back); a role change is none of its business.
                 match changes.disabled {
@@ -120,6 +136,8 @@ pub async fn update_user(
                 }
                 let revoked = if disable {
                     db::sessions::revoke_all(conn, id, None, "account_disabled")?
+                } else if role_changed {
+                    db::sessions::revoke_all(conn, id, None, "role_changed")?
                 } else {
                     Vec::new()
                 };

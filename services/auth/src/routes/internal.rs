@@ -1,6 +1,5 @@
 //! JWKS, and the routes for other services (never routed by the gateway).
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use common::tokens::ServiceCaller;
 use common::{ApiError, FieldErrors};
@@ -12,6 +11,7 @@ use uuid::Uuid;
 
 use super::dto::{AdminUserDto, ErrorEnvelope, ServiceTokenResponse, UserBatch};
 use crate::db;
+use crate::errors;
 use crate::state::AppState;
 use crate::tokens;
 
@@ -26,13 +26,16 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenRequest {
+    #[schema(value_type = String, required = true)]
     pub client_id: Option<String>,
+    #[schema(value_type = String, required = true)]
     pub client_secret: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRequest {
     /// At most 100 user ids.
+    #[schema(value_type = Vec<String>, required = true, max_items = 100)]
     pub ids: Option<Vec<String>>,
 }
 
@@ -47,15 +50,9 @@ fn digest(s: &str) -> [u8; 32] {
     ))]
 pub async fn service_token(
     state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
+    body: common::Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let invalid = || {
-        ApiError::coded(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_CLIENT",
-            "Unknown client or wrong secret",
-        )
-    };
+    let invalid = || errors::invalid_client();
     let (Some(id), Some(secret)) = (body.client_id.as_deref(), body.client_secret.as_deref())
     else {
         return Err(invalid());
@@ -113,7 +110,7 @@ pub async fn user_by_id(
 pub async fn users_batch(
     state: web::Data<AppState>,
     _caller: ServiceCaller,
-    body: web::Json<BatchRequest>,
+    body: common::Json<BatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let ids = match &body.ids {

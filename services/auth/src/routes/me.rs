@@ -23,20 +23,23 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchMeRequest {
-    /// 1-100 characters.
+    /// Up to 100 characters, not only white space.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, format = "text", max_length = 100)]
     pub name: Option<Option<String>>,
-    /// An http(s) URL, or `null` to remove the image.
+    /// An http(s) URL of at most 2048 characters, or `null` to remove the image.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, format = "image-url", max_length = 2048)]
     pub image_url: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangePasswordRequest {
+    #[schema(value_type = String, required = true, max_length = 1024)]
     pub current_password: Option<String>,
+    /// 8-128 characters, not rated weak (zxcvbn).
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
     pub new_password: Option<String>,
 }
 
@@ -71,7 +74,7 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
 pub async fn patch_me(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<PatchMeRequest>,
+    body: common::Json<PatchMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id_of(&user)?;
     let body = body.into_inner();
@@ -119,7 +122,7 @@ pub async fn patch_me(
 pub async fn change_password(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<ChangePasswordRequest>,
+    body: common::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id_of(&user)?;
     state

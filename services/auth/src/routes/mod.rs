@@ -36,9 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/admin/users", web::get().to(admin::list_users))
             .route("/admin/users/{id}", web::patch().to(admin::update_user)),
     )
-    .route("/.well-known/jwks.json", web::get().to(internal::jwks))
-    .route("/openapi.json", web::get().to(crate::openapi::serve))
-    .service(
+    .route("/.well-known/jwks.json", web::get().to(internal::jwks));
+}
+
+/// The routes of the internal listener, for other services only.
+pub fn configure_internal(cfg: &mut web::ServiceConfig) {
+    cfg.service(
         web::scope("/internal")
             .route("/token", web::post().to(internal::service_token))
             .route("/users/batch", web::post().to(internal::users_batch))

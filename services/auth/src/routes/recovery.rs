@@ -1,15 +1,14 @@
 //! Email verification by 6-digit code and password reset by emailed token.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
+use common::net::ClientIp;
 use common::ratelimit::Limit;
-use common::tokens::AuthUser;
+use common::tokens::{AuthUser, Role};
 use common::{ApiError, FieldErrors};
 use diesel::Connection;
 use rand::Rng;
 use serde::Deserialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -21,6 +20,7 @@ use super::required;
 use crate::db;
 use crate::domain::email::redact;
 use crate::domain::{Email, NewPassword};
+use crate::errors;
 use crate::state::AppState;
 use crate::tokens;
 
@@ -31,18 +31,24 @@ const RESET_TTL_MINUTES: i64 = 30;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct VerifyEmailRequest {
     /// The 6-digit code from the mail.
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{6}$")]
     pub code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetRequest {
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
     pub email: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetPasswordRequest {
+    /// The token from the mail.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 256)]
     pub token: Option<String>,
+    /// 8-128 characters, not rated weak (zxcvbn).
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
     pub new_password: Option<String>,
 }
 
@@ -68,11 +74,7 @@ pub async fn request_verification(
     let id = user_id_of(&user)?;
     let account = load_user(&state, id).await?;
     if account.email_verified {
-        return Err(ApiError::coded(
-            StatusCode::CONFLICT,
-            "EMAIL_ALREADY_VERIFIED",
-            "The email is already verified",
-        ));
+        return Err(errors::email_already_verified());
     }
     state
         .limiter
@@ -113,16 +115,24 @@ enum CodeCheck {
         (status = 400, description = "INVALID_CODE (details.attemptsRemaining), CODE_EXPIRED or TOO_MANY_ATTEMPTS", body = ErrorEnvelope),
         (status = 401, description = "Missing or invalid token", body = ErrorEnvelope),
         (status = 422, description = "The code is not 6 digits", body = ErrorEnvelope),
+        (status = 429, description = "Too many code submissions from this address", body = ErrorEnvelope),
     ))]
 pub async fn verify_email(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<VerifyEmailRequest>,
+    ip: ClientIp,
+    body: common::Json<VerifyEmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id_of(&user)?;
+    state
+        .limiter
+        .check(
+            &Limit::per_minute("verify_ip", state.settings.auth_rl_verify_per_ip_per_min),
+            ip.as_str(),
+        )
+        .await?;
     let mut errors = FieldErrors::new();
     let code = required(&mut errors, "code", body.code.as_deref(), |c| {
-        let c = c.trim();
         if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) {
             Ok(c.to_owned())
         } else {
@@ -134,6 +144,7 @@ pub async fn verify_email(
         return Err(ApiError::internal("validated fields missing"));
     };
     let presented = code_hash(id, &code);
+    let admins = state.settings.bootstrap_admins();
     let outcome = state
         .db
         .run(move |conn| {
@@ -151,9 +162,18 @@ pub async fn verify_email(
                 }
                 if pending.code_hash == presented {
                     db::codes::delete_verification(conn, id)?;
-                    return Ok(CodeCheck::Verified(db::users::mark_email_verified(
-                        conn, id,
-                    )?));
+                    let user = db::users::mark_email_verified(conn, id)?;
+                    // The bootstrap list names admins by address: the address
+                    // is theirs only once it is verified.
+                    if admins.contains(&user.email) && user.role != Role::Admin.as_str() {
+                        db::users::promote_admins(conn, std::slice::from_ref(&user.email))?;
+                        tracing::info!(user.id = %id, "bootstrap admin promoted at verification");
+                        return Ok(CodeCheck::Verified(
+                            db::users::find(conn, id)?
+                                .ok_or_else(|| ApiError::not_found("User"))?,
+                        ));
+                    }
+                    return Ok(CodeCheck::Verified(user));
                 }
                 let attempts = db::codes::count_attempt(conn, id)?;
                 if attempts >= CODE_MAX_ATTEMPTS {
@@ -168,22 +188,9 @@ pub async fn verify_email(
         .await?;
     match outcome {
         CodeCheck::Verified(user) => Ok(HttpResponse::Ok().json(UserDto::from(user))),
-        CodeCheck::Wrong { remaining } => Err(ApiError::coded(
-            StatusCode::BAD_REQUEST,
-            "INVALID_CODE",
-            "The code is incorrect",
-        )
-        .with_details(json!({ "attemptsRemaining": remaining }))),
-        CodeCheck::Exhausted => Err(ApiError::coded(
-            StatusCode::BAD_REQUEST,
-            "TOO_MANY_ATTEMPTS",
-            "Too many wrong codes; request a new one",
-        )),
-        CodeCheck::Missing => Err(ApiError::coded(
-            StatusCode::BAD_REQUEST,
-            "CODE_EXPIRED",
-            "No valid code is pending; request a new one",
-        )),
+        CodeCheck::Wrong { remaining } => Err(errors::invalid_code(remaining)),
+        CodeCheck::Exhausted => Err(errors::too_many_attempts()),
+        CodeCheck::Missing => Err(errors::code_expired()),
     }
 }
 
@@ -196,7 +203,7 @@ pub async fn verify_email(
 pub async fn request_reset(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<ResetRequest>,
+    body: common::Json<ResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = state.client_ip(&req);
     state
@@ -269,13 +276,25 @@ pub async fn request_reset(
 #[utoipa::path(post, path = "/api/auth/password/reset", tag = "password-reset", request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password replaced; every session of the account is revoked"),
-        (status = 400, description = "INVALID_RESET_TOKEN: unknown, used or expired", body = ErrorEnvelope),
-        (status = 422, description = "Missing token or invalid newPassword", body = ErrorEnvelope),
+        (status = 400, description = "INVALID_RESET_TOKEN: unknown, used or expired (checked before the new password)", body = ErrorEnvelope),
+        (status = 422, description = "Missing token or newPassword, or a weak newPassword", body = ErrorEnvelope),
+        (status = 429, description = "Too many reset submissions from this address", body = ErrorEnvelope),
     ))]
 pub async fn reset_password(
     state: web::Data<AppState>,
-    body: web::Json<ResetPasswordRequest>,
+    ip: ClientIp,
+    body: common::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .limiter
+        .check(
+            &Limit::per_minute(
+                "reset_submit_ip",
+                state.settings.auth_rl_reset_submit_per_ip_per_min,
+            ),
+            ip.as_str(),
+        )
+        .await?;
     let mut errors = FieldErrors::new();
     let token = required(&mut errors, "token", body.token.as_deref(), |t| {
         if t.is_empty() || t.len() > 256 {
@@ -284,18 +303,31 @@ pub async fn reset_password(
             Ok(t.to_owned())
         }
     });
-    let new_password = required(
-        &mut errors,
-        "newPassword",
-        body.new_password.as_deref(),
-        |p| NewPassword::parse(p, &[]),
-    );
+    if body.new_password.is_none() {
+        errors.add("newPassword", "is required");
+    }
     errors.into_result()?;
-    let (Some(token), Some(new_password)) = (token, new_password) else {
+    let (Some(token), Some(raw_password)) = (token, body.new_password.as_deref()) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let hash = state.passwords.hash(new_password.into_secret()).await?;
+    // The token first: a made-up token costs one indexed read, never a
+    // strength estimate or an Argon2 hash.
     let token_hash = tokens::hash_token(&token);
+    let lookup = token_hash.clone();
+    let owner = state
+        .db
+        .run(move |conn| {
+            let Some(reset) = db::codes::find_reset(conn, &lookup)? else {
+                return Ok(None);
+            };
+            db::users::find(conn, reset.user_id)
+        })
+        .await?
+        .ok_or_else(errors::invalid_reset_token)?;
+    let new_password =
+        NewPassword::parse(raw_password, &[owner.email.as_str(), owner.name.as_str()])
+            .map_err(|e| ApiError::validation("newPassword", &e.to_string()))?;
+    let hash = state.passwords.hash(new_password.into_secret()).await?;
     let revoked = state
         .db
         .run(move |conn| {
@@ -314,13 +346,7 @@ pub async fn reset_password(
             })
         })
         .await?
-        .ok_or_else(|| {
-            ApiError::coded(
-                StatusCode::BAD_REQUEST,
-                "INVALID_RESET_TOKEN",
-                "The reset token is invalid, used or expired",
-            )
-        })?;
+        .ok_or_else(errors::invalid_reset_token)?;
     state.publish_revocations(&revoked).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -473,7 +473,8 @@ async fn other_services_reject_a_logged_out_session_within_a_second() {
         .await
         .unwrap();
     let revocations = common::tokens::RevocationList::new();
-    let _listener = revocations.spawn_listener(redis);
+    let mut tasks = common::tasks::Tasks::new();
+    revocations.spawn_listener(&mut tasks, redis);
     let other_service = common::tokens::TokenVerifier::new(
         vec![common::tokens::IssuerConfig {
             name: "reelstack".into(),

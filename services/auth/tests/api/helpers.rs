@@ -1,26 +1,30 @@
+use std::ops::Deref;
 use std::path::PathBuf;
 
 use actix_web::web;
-use auth::config::Settings;
 use auth::state::AppState;
-use auth::Application;
+use auth::Auth;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
-use testkit::TestDb;
+use testkit::{Client, Env, TestDb};
 
 pub const PASSWORD: &str = "correct horse battery staple";
-pub const ISSUER: &str = "http://reelstack.test";
+pub const ISSUER: &str = testkit::ISSUER;
 pub const SERVICE_CLIENT: (&str, &str) = ("test-svc", "test-svc-secret");
 
 pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
+    pub api: Client,
     pub mail_dir: PathBuf,
-    /// Sent as `X-Real-IP`: this app's own client address for rate limits.
-    pub ip: String,
     pub state: web::Data<AppState>,
     pub db_url: String,
     _db: Option<TestDb>,
+}
+
+impl Deref for TestApp {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.api
+    }
 }
 
 /// An account created through the API.
@@ -49,47 +53,23 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     app
 }
 
-/// Starts another instance on an existing database (restarts, several replicas).
-pub async fn spawn_app_on(db_url: &str, overrides: &[(&str, &str)]) -> TestApp {
-    testkit::init_tracing();
-    let mail_dir = testkit::mail::mail_dir();
-    let mut vars: Vec<(String, String)> = [
-        ("APP_ENV", "local"),
-        ("HOST", "127.0.0.1"),
-        ("PORT", "0"),
-        ("WORKERS", "1"),
-        ("DB_POOL_MAX_SIZE", "4"),
-        ("MIGRATE_ON_START", "false"),
-        ("AUTH_ISSUER", ISSUER),
-        ("JWT_AUDIENCE", "reelstack"),
+/// The settings of a test instance on `db_url`.
+pub fn test_env(db_url: &str, mail_dir: &std::path::Path) -> Env {
+    Env::new(db_url).with(&[
         ("AUTH_INTERNAL_CLIENTS", "test-svc:test-svc-secret"),
         ("AUTH_HASH_CONCURRENCY", "2"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    vars.push(("DATABASE_URL".into(), db_url.to_owned()));
-    vars.push(("MAIL_DIR".into(), mail_dir.display().to_string()));
-    for (k, v) in overrides {
-        vars.retain(|(key, _)| key != k);
-        vars.push((k.to_string(), v.to_string()));
-    }
-    let settings = Settings::load_from(vars).expect("settings");
-    let app = Application::build(settings)
-        .await
-        .expect("application builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
+        ("MAIL_DIR", &mail_dir.display().to_string()),
+    ])
+}
+
+/// Starts another instance on an existing database (restarts, several replicas).
+pub async fn spawn_app_on(db_url: &str, overrides: &[(&str, &str)]) -> TestApp {
+    let mail_dir = testkit::mail::mail_dir();
+    let spawned = testkit::spawn::<Auth>(test_env(db_url, &mail_dir).with(overrides)).await;
     TestApp {
-        address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        api: spawned.client,
         mail_dir,
-        ip: testkit::unique_ip(),
-        state,
+        state: spawned.state,
         db_url: db_url.to_owned(),
         _db: None,
     }
@@ -100,64 +80,6 @@ pub fn unique_email() -> String {
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
-
-    pub fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-    ) -> reqwest::RequestBuilder {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .header("x-real-ip", &self.ip);
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        req
-    }
-
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Response {
-        let mut req = self.request(method, path, token);
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        req.send().await.expect("request sent")
-    }
-
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
-        self.send(Method::POST, path, token, Some(body)).await
-    }
-
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.send(Method::GET, path, token, None).await
-    }
-
-    /// Sends raw bytes with a content type, for malformed-input tests.
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Response {
-        self.request(Method::POST, path, token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
     pub async fn signup(&self, name: &str, email: &str, password: &str) -> Response {
         self.post(
             "/api/auth/signup",
@@ -182,7 +104,7 @@ impl TestApp {
     }
 
     pub async fn me(&self, token: &str) -> Response {
-        self.get("/api/auth/me", Some(token)).await
+        self.get_as("/api/auth/me", token).await
     }
 
     pub async fn logout(&self, token: &str) -> Response {
@@ -191,7 +113,7 @@ impl TestApp {
     }
 
     pub async fn sessions(&self, token: &str) -> Response {
-        self.get("/api/auth/sessions", Some(token)).await
+        self.get_as("/api/auth/sessions", token).await
     }
 
     pub async fn logout_all(&self, token: &str) -> Response {
@@ -237,8 +159,13 @@ impl TestApp {
     }
 
     pub async fn admin_users(&self, token: Option<&str>, query: &str) -> Response {
-        self.get(&format!("/api/auth/admin/users{query}"), token)
-            .await
+        self.send(
+            Method::GET,
+            &format!("/api/auth/admin/users{query}"),
+            token,
+            None,
+        )
+        .await
     }
 
     pub async fn admin_update(&self, token: Option<&str>, id: &str, body: &Value) -> Response {
@@ -252,19 +179,23 @@ impl TestApp {
     }
 
     pub async fn jwks(&self) -> Response {
-        self.get("/.well-known/jwks.json", None).await
+        self.get("/.well-known/jwks.json").await
     }
 
     pub async fn internal_token(&self, body: &Value) -> Response {
-        self.post("/internal/token", None, body).await
+        self.internal().post("/internal/token", None, body).await
     }
 
     pub async fn internal_user(&self, token: Option<&str>, id: &str) -> Response {
-        self.get(&format!("/internal/users/{id}"), token).await
+        self.internal()
+            .send(Method::GET, &format!("/internal/users/{id}"), token, None)
+            .await
     }
 
     pub async fn internal_batch(&self, token: Option<&str>, body: &Value) -> Response {
-        self.post("/internal/users/batch", token, body).await
+        self.internal()
+            .post("/internal/users/batch", token, body)
+            .await
     }
 
     /// Signs up a fresh account and returns it with its first token pair.
@@ -283,6 +214,22 @@ impl TestApp {
             access: body["accessToken"].as_str().unwrap().to_owned(),
             refresh: body["refreshToken"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Requests a verification code, reads it from the mail and sends it back;
+    /// returns the verified user.
+    pub async fn verify_address(&self, account: &Account) -> Value {
+        let resp = self.request_verification(Some(&account.access)).await;
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        let mails = testkit::mail::mails_to(&self.mail_dir, &account.email);
+        let last = mails.last().expect("a mail was written to the mail folder");
+        let code = testkit::mail::code_after(last, "verification code is", 6)
+            .expect("a 6-digit code in the mail");
+        let resp = self
+            .verify_email(Some(&account.access), &json!({ "code": code }))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
     }
 
     /// Logs the account in again: a second session.
@@ -322,9 +269,7 @@ impl TestApp {
 
     pub async fn service_token(&self) -> String {
         let resp = self
-            .post(
-                "/internal/token",
-                None,
+            .internal_token(
                 &json!({ "clientId": SERVICE_CLIENT.0, "clientSecret": SERVICE_CLIENT.1 }),
             )
             .await;

@@ -1,3 +1,4 @@
+use common::runner::Service;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -118,17 +119,20 @@ async fn production_mode_refuses_to_start_without_a_key() {
         &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations/auth"),
     )
     .unwrap();
+    let redis = testkit::redis_url();
     let vars = [
         ("APP_ENV", "production"),
         ("PORT", "0"),
+        ("INTERNAL_PORT", "0"),
         ("DATABASE_URL", db.url.as_str()),
+        ("REDIS_URL", redis.as_str()),
         ("MAIL_DIR", "/tmp"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect::<Vec<_>>();
-    let settings = auth::config::Settings::load_from(vars).unwrap();
-    let err = auth::Application::build(settings)
+    let settings = <auth::Auth as Service>::settings_from(vars).unwrap();
+    let err = <auth::Auth as Service>::build(settings)
         .await
         .err()
         .expect("start must fail");

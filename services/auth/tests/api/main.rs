@@ -17,4 +17,5 @@ mod me;
 mod outbox;
 mod process;
 mod recovery;
+mod resilience;
 mod sessions;

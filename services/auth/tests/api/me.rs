@@ -29,7 +29,7 @@ async fn me_returns_the_caller() {
 async fn me_refuses_missing_expired_and_forged_tokens() {
     let app = spawn_app().await;
     let account = app.account().await;
-    let resp = app.get("/api/auth/me", None).await;
+    let resp = app.get("/api/auth/me").await;
     assert_eq!(resp.headers()["www-authenticate"], "Bearer");
     assert_error(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     let err = assert_error(

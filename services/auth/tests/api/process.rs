@@ -45,6 +45,7 @@ async fn start(extra: &[(&str, &str)]) -> Process {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PORT", port.to_string())
+        .env("INTERNAL_PORT", "0")
         .env("DATABASE_URL", &db.url)
         .env("MAIL_DIR", mail)
         .env("MIGRATE_ON_START", "false")
@@ -228,4 +229,113 @@ async fn spans_are_exported_over_otlp_with_the_callers_trace_id() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Every service binary has one command line: `serve` (the default), `migrate`,
+/// `openapi`, `health`, and auth's own `keys rotate` and `hash-bench`.
+#[tokio::test]
+async fn the_command_line_is_the_common_one_plus_auth_s_own() {
+    let help = Command::new(env!("CARGO_BIN_EXE_auth"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for command in [
+        "serve",
+        "migrate",
+        "openapi",
+        "health",
+        "keys",
+        "hash-bench",
+    ] {
+        assert!(text.contains(command), "{command} missing from:\n{text}");
+    }
+    let document = Command::new(env!("CARGO_BIN_EXE_auth"))
+        .arg("openapi")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(document.status.success(), "openapi needs no settings");
+    let committed = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../proto-docs/auth.openapi.json"),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&document.stdout), committed);
+    let unknown = Command::new(env!("CARGO_BIN_EXE_auth"))
+        .arg("frobnicate")
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// `auth health` (a container HEALTHCHECK) exits 0 while the service is ready,
+/// and 1 once it is gone.
+#[tokio::test]
+async fn the_health_subcommand_reports_readiness() {
+    let mut process = start(&[]).await;
+    let port = process.base.rsplit(':').next().unwrap().to_owned();
+    let health = || {
+        Command::new(env!("CARGO_BIN_EXE_auth"))
+            .args(["health", "--timeout", "1"])
+            .env_clear()
+            .env("PORT", &port)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    };
+    assert!(health().success());
+    process.child.kill().unwrap();
+    process.child.wait().unwrap();
+    assert_eq!(health().code(), Some(1));
+}
+
+/// Production refuses to start with a development credential of this
+/// repository (compose, `make run`, examples) or without Redis, and says why.
+#[tokio::test]
+async fn production_refuses_development_secrets_and_a_missing_redis() {
+    let refused = |extra: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_auth"));
+        cmd.arg("serve")
+            .env_clear()
+            .env("APP_ENV", "production")
+            .env("PORT", "0")
+            .env(
+                "DATABASE_URL",
+                "postgres://u:strong-secret@127.0.0.1:1/auth",
+            );
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let redis = testkit::redis_url();
+    let message = refused(&[]);
+    assert!(
+        message.contains("REDIS_URL is required in production"),
+        "{message}"
+    );
+    let message = refused(&[
+        ("REDIS_URL", redis.as_str()),
+        ("AUTH_INTERNAL_CLIENTS", "meetings:compose-only-dev-secret"),
+    ]);
+    assert!(
+        message.contains("AUTH_INTERNAL_CLIENTS holds a development credential"),
+        "{message}"
+    );
+    let message = refused(&[
+        ("REDIS_URL", redis.as_str()),
+        (
+            "DATABASE_URL",
+            "postgres://postgres:reelstack-local@db:5432/auth",
+        ),
+    ]);
+    assert!(
+        message.contains("DATABASE_URL holds a development credential"),
+        "{message}"
+    );
 }

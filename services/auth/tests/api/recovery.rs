@@ -255,3 +255,85 @@ async fn reset_requests_are_rate_limited() {
     let resp = app.request_reset(&json!({"email": unique_email()})).await;
     assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
 }
+
+/// A made-up token costs one lookup: it is refused before the new password is
+/// judged (no strength estimate, no Argon2 hash), whatever password comes with it.
+#[tokio::test]
+async fn reset_tokens_are_checked_before_the_new_password() {
+    let app = spawn_app().await;
+    for password in ["weak", "an entirely new passphrase"] {
+        let resp = app
+            .reset_password(&json!({"token": "made-up-token", "newPassword": password}))
+            .await;
+        assert_error(resp, StatusCode::BAD_REQUEST, "INVALID_RESET_TOKEN").await;
+    }
+}
+
+/// A flood of reset submissions with made-up tokens is cut off per address with
+/// 429, and never crowds out other users' logins (no 503).
+#[tokio::test]
+async fn a_flood_of_bad_reset_tokens_gets_429_and_logins_go_on() {
+    let app = spawn_app_with(&[("AUTH_RL_RESET_SUBMIT_PER_IP_PER_MIN", "10")]).await;
+    let account = app.account().await;
+    let flood = (0..60).map(|n| {
+        let app = &app;
+        async move {
+            app.reset_password(&json!({
+                "token": format!("made-up-{n}"),
+                "newPassword": "an entirely new passphrase",
+            }))
+            .await
+            .status()
+        }
+    });
+    let other_user = async {
+        let other = testkit::Client::new(&app.address);
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            let resp = other
+                .post(
+                    "/api/auth/login",
+                    None,
+                    &json!({"email": account.email, "password": account.password}),
+                )
+                .await;
+            statuses.push(resp.status());
+        }
+        statuses
+    };
+    let (flooded, logins) = tokio::join!(futures_util::future::join_all(flood), other_user);
+    assert!(logins.iter().all(|s| *s == StatusCode::OK), "{logins:?}");
+    assert!(
+        flooded.iter().all(|s| matches!(s.as_u16(), 400 | 429)),
+        "{flooded:?}"
+    );
+    assert_eq!(
+        flooded.iter().filter(|s| s.as_u16() == 429).count(),
+        50,
+        "ten per minute from one address"
+    );
+    let resp = app
+        .reset_password(&json!({"token": "one-more", "newPassword": "an entirely new passphrase"}))
+        .await;
+    let err = assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
+    assert!(err["error"]["details"]["retryAfter"].as_u64().unwrap() >= 1);
+}
+
+/// Email-code guesses are limited per address too, on top of the five tries a
+/// code allows.
+#[tokio::test]
+async fn code_submissions_are_rate_limited_per_address() {
+    let app = spawn_app_with(&[("AUTH_RL_VERIFY_PER_IP_PER_MIN", "3")]).await;
+    let account = app.account().await;
+    request_code(&app, &account).await;
+    for _ in 0..3 {
+        let resp = app
+            .verify_email(Some(&account.access), &json!({"code": "000000"}))
+            .await;
+        assert_ne!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let resp = app
+        .verify_email(Some(&account.access), &json!({"code": "000000"}))
+        .await;
+    assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
+}

@@ -17,11 +17,11 @@ mod shared;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::redis_conn::RedisBreaker;
 use moka::sync::Cache as MemoryCache;
 use redis::aio::ConnectionManager;
 use tokio::sync::OnceCell;
@@ -87,12 +87,19 @@ pub struct CacheOptions {
     pub fetch_budget: Duration,
 }
 
+/// What the cache holds for a key.
+pub enum Lookup {
+    Hit(Outcome),
+    /// Nothing fresh; the expired copy, if any, for stale-if-error.
+    Miss(Option<Arc<Entry>>),
+}
+
 pub struct CatalogCache {
     memory: MemoryCache<String, MemoryEntry>,
     shared: Option<SharedStore>,
     flights: Mutex<HashMap<String, Flight>>,
-    /// Redis is skipped until this instant (ms since the epoch) after a failure.
-    redis_down_until: AtomicI64,
+    /// Skips Redis for `redis_retry` after a failure.
+    breaker: RedisBreaker,
     options: CacheOptions,
 }
 
@@ -109,7 +116,7 @@ impl CatalogCache {
             memory,
             shared: redis.map(|conn| SharedStore::new(conn, &options.prefix)),
             flights: Mutex::new(HashMap::new()),
-            redis_down_until: AtomicI64::new(0),
+            breaker: RedisBreaker::new(options.redis_retry),
             options,
         }
     }
@@ -122,41 +129,86 @@ impl CatalogCache {
         fetch: F,
     ) -> Result<Outcome, UpstreamError>
     where
-        F: FnOnce() -> Fut + Send + 'static,
+        F: FnOnce() -> Fut + Clone + Send + 'static,
         Fut: Future<Output = Result<Bytes, UpstreamError>> + Send + 'static,
     {
+        match self.lookup(&key).await {
+            Lookup::Hit(outcome) => Ok(outcome),
+            Lookup::Miss(stale) => {
+                self.fetch_missing(key, ttl, stale, || async { Ok(()) }, fetch)
+                    .await
+            }
+        }
+    }
+
+    /// A fresh entry for `key` from memory or Redis, or the expired copy found.
+    pub async fn lookup(&self, key: &str) -> Lookup {
         let now = now_ms();
         let mut stale = None;
-        if let Some(found) = self.memory.get(&key) {
+        if let Some(found) = self.memory.get(key) {
             if found.entry.is_fresh(now) {
-                return Ok(self.served(found.entry, CacheStatus::Hit));
+                return Lookup::Hit(self.served(found.entry, CacheStatus::Hit));
             }
             stale = Some(found.entry);
         }
-        if let Some(found) = self.shared_get(&key).await {
+        if let Some(found) = self.shared_get(key).await {
             if found.is_fresh(now) {
                 let found = Arc::new(found);
-                self.remember(&key, found.clone());
-                return Ok(self.served(found, CacheStatus::Hit));
+                self.remember(key, found.clone());
+                return Lookup::Hit(self.served(found, CacheStatus::Hit));
             }
             stale = Some(Arc::new(found));
         }
+        Lookup::Miss(stale)
+    }
 
-        let this = self.clone();
-        let lead_key = key.clone();
-        let (result, led) = self
-            .coalesce(&key, move || async move {
-                // A task of its own: a client that goes away does not cancel a
-                // fetch that other requests and replicas are waiting for.
-                tokio::spawn(async move { this.refresh(lead_key, ttl, stale, fetch).await })
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(UpstreamError::Unavailable(format!(
-                            "fetch task failed: {e}"
-                        )))
-                    })
-            })
-            .await;
+    /// After a [`Lookup::Miss`]: `fetch`'s answer, coalesced with every other
+    /// request for `key` here and in other replicas, and stored for `ttl`.
+    /// `admit` runs for the request that leads the fetch, before it: a request
+    /// that joins another's fetch costs nothing, and when a leader is not
+    /// admitted, the requests that joined it try again on their own.
+    pub async fn fetch_missing<A, AFut, F, Fut>(
+        self: &Arc<Self>,
+        key: String,
+        ttl: Duration,
+        stale: Option<Arc<Entry>>,
+        admit: A,
+        fetch: F,
+    ) -> Result<Outcome, UpstreamError>
+    where
+        A: FnOnce() -> AFut + Clone + Send + 'static,
+        AFut: Future<Output = Result<(), UpstreamError>> + Send,
+        F: FnOnce() -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = Result<Bytes, UpstreamError>> + Send + 'static,
+    {
+        let mut joined_refused = 0;
+        let (result, led) = loop {
+            let this = self.clone();
+            let (lead_key, stale, admit, fetch) =
+                (key.clone(), stale.clone(), admit.clone(), fetch.clone());
+            let (result, led) = self
+                .coalesce(&key, move || async move {
+                    admit().await?;
+                    // A task of its own: a client that goes away does not cancel a
+                    // fetch that other requests and replicas are waiting for.
+                    tokio::spawn(async move { this.refresh(lead_key, ttl, stale, fetch).await })
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(UpstreamError::Unavailable(format!(
+                                "fetch task failed: {e}"
+                            )))
+                        })
+                })
+                .await;
+            if !led
+                && matches!(result, Err(UpstreamError::NotAdmitted { .. }))
+                && joined_refused < 8
+            {
+                joined_refused += 1;
+                continue;
+            }
+            break (result, led);
+        };
         let outcome = match result {
             Ok(mut outcome) => {
                 if !led {
@@ -426,13 +478,11 @@ impl CatalogCache {
     /// Redis, unless it is not configured or failed a moment ago.
     fn shared_store(&self) -> Option<&SharedStore> {
         let store = self.shared.as_ref()?;
-        (now_ms() >= self.redis_down_until.load(Ordering::Relaxed)).then_some(store)
+        self.breaker.allows().then_some(store)
     }
 
     fn redis_failed(&self, error: &shared::SharedError) {
-        let until = now_ms() + i64::try_from(self.options.redis_retry.as_millis()).unwrap_or(5_000);
-        let previous = self.redis_down_until.swap(until, Ordering::Relaxed);
-        if previous < now_ms() {
+        if self.breaker.trip() {
             tracing::warn!(%error, retry_in = ?self.options.redis_retry, "Redis failed; the catalog cache uses memory and TMDB meanwhile");
         }
         metrics::counter!("catalog_cache_redis_errors_total").increment(1);
@@ -453,7 +503,7 @@ enum Waited {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn memory_only() -> Arc<CatalogCache> {
         Arc::new(CatalogCache::new(

@@ -127,7 +127,10 @@ fn encode_error(error: &UpstreamError) -> String {
         }
         UpstreamError::Timeout => "timeout".to_owned(),
         UpstreamError::Status(status) => format!("status:{status}"),
-        UpstreamError::Unavailable(_) => "unavailable".to_owned(),
+        // A refusal of our own never reaches other replicas (it happens before any fetch).
+        UpstreamError::Unavailable(_) | UpstreamError::NotAdmitted { .. } => {
+            "unavailable".to_owned()
+        }
     }
 }
 

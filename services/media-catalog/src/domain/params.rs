@@ -5,7 +5,7 @@
 use common::pagination::{PageParams, PageQuery};
 use common::{ApiError, FieldErrors};
 
-use super::{MediaType, ReleaseYear};
+use super::MediaType;
 
 pub const MAX_PAGE: i64 = 500;
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -26,7 +26,12 @@ pub const SORTS: &[&str] = &[
     "votes.desc",
     "votes.asc",
 ];
+/// `window` values of trending.
+pub const WINDOWS: &[&str] = &["day", "week"];
+/// Years a catalog filter takes (a filter, so any plausible year: TMDB answers
+/// an empty page for years without titles).
 const FIRST_FILM_YEAR: i64 = 1874;
+const LAST_FILTER_YEAR: i64 = 2100;
 const MAX_GENRES: usize = 10;
 
 /// Collects every bad parameter of a request, then answers one 422 with all of them.
@@ -104,43 +109,37 @@ impl Checker {
         }
     }
 
-    /// `q`: required, 1-200 characters; whitespace collapsed and lower-cased (TMDB's
-    /// search ignores case, so one cache entry serves every spelling).
+    /// `q`: required, at most 200 characters as sent; white space collapsed and
+    /// lower-cased (TMDB's search ignores both, so one cache entry serves every
+    /// spelling).
     pub fn search_text(&mut self, raw: Option<&str>) -> String {
-        let normalized = raw
-            .unwrap_or("")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase();
-        let len = normalized.chars().count();
-        if len == 0 {
-            self.errors.add("q", "is required");
-        } else if len > MAX_QUERY_CHARS {
-            self.errors
-                .add("q", format!("must be at most {MAX_QUERY_CHARS} characters"));
-        } else if normalized.chars().any(char::is_control) {
-            self.errors.add("q", "must not contain control characters");
+        match common::domain::words(raw.unwrap_or(""), MAX_QUERY_CHARS) {
+            Ok(words) => words.to_lowercase(),
+            Err(e) => {
+                self.errors.add("q", e);
+                String::new()
+            }
         }
-        normalized
     }
 
     /// `window`: `day` (default) or `week`.
     pub fn window(&mut self, raw: Option<&str>) -> &'static str {
         match present(raw) {
-            None | Some("day") => "day",
-            Some("week") => "week",
-            Some(_) => {
-                self.errors.add("window", "must be day or week");
-                "day"
-            }
+            None => WINDOWS[0],
+            Some(raw) => match WINDOWS.iter().find(|w| **w == raw) {
+                Some(window) => window,
+                None => {
+                    self.errors.add("window", "must be day or week");
+                    WINDOWS[0]
+                }
+            },
         }
     }
 
-    /// A release year, 1874 to five years ahead.
+    /// A release year to filter by, 1874-2100.
     pub fn year(&mut self, field: &str, raw: Option<&str>) -> Option<i64> {
         let raw = present(raw)?;
-        self.integer(field, raw, FIRST_FILM_YEAR, ReleaseYear::latest())
+        self.integer(field, raw, FIRST_FILM_YEAR, LAST_FILTER_YEAR)
     }
 
     /// `genre`: comma-separated genre ids (all must match), at most 10.

@@ -7,6 +7,7 @@ use common::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::doc::{self, MediaPath, NamedList, Related};
 use super::dto::ErrorEnvelope;
 use crate::catalog::{details_query, CatalogQuery, Shape, TtlClass};
 use crate::domain::params::Checker;
@@ -28,8 +29,10 @@ fn media_of(segment: &str) -> MediaType {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// 1-500 (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     pub page: Option<String>,
-    /// Poster size of `posterUrl`: w92, w154, w185, w342, w500 (default), w780, original.
+    /// Poster size of `posterUrl` (default w500).
+    #[param(schema_with = doc::image_sizes)]
     pub image_size: Option<String>,
 }
 
@@ -38,8 +41,13 @@ pub struct ListParams {
 #[into_params(parameter_in = Query)]
 pub struct TrendingParams {
     /// `day` (default) or `week`.
+    #[param(schema_with = doc::windows)]
     pub window: Option<String>,
+    /// 1-500 (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     pub page: Option<String>,
+    /// Poster size of `posterUrl` (default w500).
+    #[param(schema_with = doc::image_sizes)]
     pub image_size: Option<String>,
 }
 
@@ -47,16 +55,23 @@ pub struct TrendingParams {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct DiscoverParams {
-    /// Comma-separated genre ids; a title must have all of them.
+    /// 1 to 10 comma-separated genre ids; a title must have all of them.
+    #[param(pattern = "^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,9}$")]
     pub genre: Option<String>,
-    /// Release year (TV: first air year).
+    /// Release year (TV: first air year), 1874-2100.
+    #[param(value_type = Option<i64>, minimum = 1874, maximum = 2100)]
     pub year: Option<String>,
-    /// popularity.desc (default), popularity.asc, rating.desc, rating.asc,
-    /// releaseDate.desc, releaseDate.asc, title.asc, title.desc, votes.desc, votes.asc.
+    /// The order (default `popularity.desc`).
+    #[param(schema_with = doc::discover_sorts)]
     pub sort_by: Option<String>,
     /// Minimum average vote, 0-10.
+    #[param(value_type = Option<f64>, minimum = 0, maximum = 10)]
     pub min_rating: Option<String>,
+    /// 1-500 (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     pub page: Option<String>,
+    /// Poster size of `posterUrl` (default w500).
+    #[param(schema_with = doc::image_sizes)]
     pub image_size: Option<String>,
 }
 
@@ -64,11 +79,33 @@ pub struct DiscoverParams {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// 1-200 characters.
+    /// Up to 200 characters, not only white space; case and spacing are ignored.
+    #[param(value_type = String, required = true, format = "words", max_length = 200)]
     pub q: Option<String>,
+    /// 1-500 (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     pub page: Option<String>,
-    /// Only titles of this year (not on `/api/search`).
+    /// Only titles of this year, 1874-2100.
+    #[param(value_type = Option<i64>, minimum = 1874, maximum = 2100)]
     pub year: Option<String>,
+    /// Poster size of `posterUrl` (default w500).
+    #[param(schema_with = doc::image_sizes)]
+    pub image_size: Option<String>,
+}
+
+/// `/api/search` takes no year.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SearchAllParams {
+    /// Up to 200 characters, not only white space; case and spacing are ignored.
+    #[param(value_type = String, required = true, format = "words", max_length = 200)]
+    pub q: Option<String>,
+    /// 1-500 (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub page: Option<String>,
+    /// Poster size of `posterUrl` (default w500).
+    #[param(schema_with = doc::image_sizes)]
     pub image_size: Option<String>,
 }
 
@@ -77,7 +114,12 @@ pub struct SearchParams {
 #[into_params(parameter_in = Query)]
 pub struct DetailsParams {
     /// Sections to include: videos, credits, recommendations, similar (comma-separated).
+    #[param(
+        pattern = "^(videos|credits|recommendations|similar)(,(videos|credits|recommendations|similar))*$"
+    )]
     pub append: Option<String>,
+    /// Poster size of `posterUrl` (default w500).
+    #[param(schema_with = doc::image_sizes)]
     pub image_size: Option<String>,
 }
 
@@ -85,6 +127,8 @@ pub struct DetailsParams {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ImageParams {
+    /// Poster size of `posterUrl` (default w500).
+    #[param(schema_with = doc::image_sizes)]
     pub image_size: Option<String>,
 }
 
@@ -97,8 +141,9 @@ pub struct CatalogPage {
 }
 
 #[utoipa::path(get, path = "/api/{media}/trending", tag = "catalog",
-    params(("media" = String, Path, description = "movies or tv"), TrendingParams),
+    params(("media" = inline(MediaPath), Path, description = "movies or tv"), TrendingParams),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "Trending titles; `Cache-Status`, `ETag`, `Cache-Control` set", body = CatalogPage),
         (status = 304, description = "`If-None-Match` matched the current ETag"),
         (status = 422, description = "Invalid window, page or imageSize", body = ErrorEnvelope),
@@ -129,10 +174,11 @@ pub async fn trending(
 
 #[utoipa::path(get, path = "/api/{media}/{list}", tag = "catalog",
     params(
-        ("media" = String, Path, description = "movies or tv"),
-        ("list" = String, Path, description = "popular, top-rated; movies: now-playing, upcoming; tv: on-the-air, airing-today"),
+        ("media" = inline(MediaPath), Path, description = "movies or tv"),
+        ("list" = inline(NamedList), Path, description = "popular, top-rated; movies: now-playing, upcoming; tv: on-the-air, airing-today"),
         ListParams),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "A page of the list", body = CatalogPage),
         (status = 304, description = "`If-None-Match` matched the current ETag"),
         (status = 404, description = "No such list for this media type", body = ErrorEnvelope),
@@ -171,8 +217,11 @@ pub async fn named_list(
 }
 
 #[utoipa::path(get, path = "/api/{media}/genres", tag = "catalog",
-    params(("media" = String, Path, description = "movies or tv")),
-    responses((status = 200, description = "`{items: [{id, name}]}`")))]
+    params(("media" = inline(MediaPath), Path, description = "movies or tv")),
+    responses(
+        (status = 200, description = "`{items: [{id, name}]}`"),
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
+    ))]
 pub async fn genres(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -211,8 +260,9 @@ fn discover_sort(media: MediaType, sort: &str) -> String {
 }
 
 #[utoipa::path(get, path = "/api/{media}/discover", tag = "catalog",
-    params(("media" = String, Path, description = "movies or tv"), DiscoverParams),
+    params(("media" = inline(MediaPath), Path, description = "movies or tv"), DiscoverParams),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "Titles matching the filters", body = CatalogPage),
         (status = 422, description = "Invalid filter, sort or page", body = ErrorEnvelope),
     ))]
@@ -246,8 +296,9 @@ pub async fn discover(
 }
 
 #[utoipa::path(get, path = "/api/{media}/search", tag = "catalog",
-    params(("media" = String, Path, description = "movies or tv"), SearchParams),
+    params(("media" = inline(MediaPath), Path, description = "movies or tv"), SearchParams),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "Matching titles, most popular first", body = CatalogPage),
         (status = 422, description = "Missing or invalid q, page or year", body = ErrorEnvelope),
     ))]
@@ -277,15 +328,16 @@ pub async fn search(
 }
 
 #[utoipa::path(get, path = "/api/search", tag = "catalog",
-    params(SearchParams),
+    params(SearchAllParams),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "Movies and TV shows matching `q` (people are left out)", body = CatalogPage),
         (status = 422, description = "Missing or invalid q or page", body = ErrorEnvelope),
     ))]
 pub async fn search_all(
     req: HttpRequest,
     state: web::Data<AppState>,
-    params: web::Query<SearchParams>,
+    params: web::Query<SearchAllParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut check = Checker::new();
     let q = check.search_text(params.q.as_deref());
@@ -300,8 +352,9 @@ pub async fn search_all(
 }
 
 #[utoipa::path(get, path = "/api/{media}/{id}", tag = "catalog",
-    params(("media" = String, Path, description = "movies or tv"), ("id" = i64, Path, description = "TMDB id"), DetailsParams),
+    params(("media" = inline(MediaPath), Path, description = "movies or tv"), ("id" = i64, Path, minimum = 1, maximum = 2147483647, description = "TMDB id"), DetailsParams),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "The title with the appended sections", body = TitleDetails),
         (status = 404, description = "No such title", body = ErrorEnvelope),
         (status = 422, description = "The id is not a positive integer, or an unknown section", body = ErrorEnvelope),
@@ -325,11 +378,12 @@ pub async fn details(
 
 #[utoipa::path(get, path = "/api/{media}/{id}/{related}", tag = "catalog",
     params(
-        ("media" = String, Path, description = "movies or tv"),
-        ("id" = i64, Path, description = "TMDB id"),
-        ("related" = String, Path, description = "recommendations or similar"),
+        ("media" = inline(MediaPath), Path, description = "movies or tv"),
+        ("id" = i64, Path, minimum = 1, maximum = 2147483647, description = "TMDB id"),
+        ("related" = inline(Related), Path, description = "recommendations or similar"),
         ListParams),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "A page of related titles", body = CatalogPage),
         (status = 404, description = "No such title", body = ErrorEnvelope),
         (status = 422, description = "Invalid id, page or imageSize", body = ErrorEnvelope),
@@ -359,8 +413,9 @@ pub async fn related(
 }
 
 #[utoipa::path(get, path = "/api/{media}/{id}/videos", tag = "catalog",
-    params(("media" = String, Path, description = "movies or tv"), ("id" = i64, Path, description = "TMDB id")),
+    params(("media" = inline(MediaPath), Path, description = "movies or tv"), ("id" = i64, Path, minimum = 1, maximum = 2147483647, description = "TMDB id")),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "`{items: [{id, key, name, site, type, official, publishedAt, url}]}`"),
         (status = 404, description = "No such title", body = ErrorEnvelope),
         (status = 422, description = "The id is not a positive integer", body = ErrorEnvelope),
@@ -374,8 +429,9 @@ pub async fn videos(
 }
 
 #[utoipa::path(get, path = "/api/{media}/{id}/credits", tag = "catalog",
-    params(("media" = String, Path, description = "movies or tv"), ("id" = i64, Path, description = "TMDB id")),
+    params(("media" = inline(MediaPath), Path, description = "movies or tv"), ("id" = i64, Path, minimum = 1, maximum = 2147483647, description = "TMDB id")),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "Cast and crew", body = Credits),
         (status = 404, description = "No such title", body = ErrorEnvelope),
         (status = 422, description = "The id is not a positive integer", body = ErrorEnvelope),
@@ -410,8 +466,9 @@ async fn sub_resource(
 }
 
 #[utoipa::path(get, path = "/api/tv/{id}/season/{seasonNumber}", tag = "catalog",
-    params(("id" = i64, Path, description = "TMDB id"), ("seasonNumber" = i64, Path, description = "0 (specials) to 1000"), ImageParams),
+    params(("id" = i64, Path, minimum = 1, maximum = 2147483647, description = "TMDB id"), ("seasonNumber" = i64, Path, minimum = 0, maximum = 1000, description = "0 (specials) to 1000"), ImageParams),
     responses(
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
         (status = 200, description = "The season and its episodes", body = Season),
         (status = 404, description = "No such show or season", body = ErrorEnvelope),
         (status = 422, description = "Invalid id or season number", body = ErrorEnvelope),
@@ -439,7 +496,10 @@ pub async fn season(
 }
 
 #[utoipa::path(get, path = "/api/catalog/config", tag = "catalog",
-    responses((status = 200, description = "Image base URL and sizes", body = CatalogConfig)))]
+    responses(
+        (status = 200, description = "Image base URL and sizes", body = CatalogConfig),
+        (status = 429, description = "Too many cache misses from this address (each costs a TMDB call); see Retry-After", body = ErrorEnvelope),
+    ))]
 pub async fn config(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let query = CatalogQuery::new("configuration", TtlClass::Reference, Shape::Config);
     state.catalog.respond(&req, query).await

@@ -2,7 +2,7 @@
 //! and sorting. Another user's movie answers 404, like one that does not exist.
 
 use actix_web::{web, HttpResponse};
-use common::domain::{double_option, ImageUrl};
+use common::domain::{double_option, double_option_whole_number, optional_text, ImageUrl};
 use common::pagination::Page;
 use common::tokens::AuthUser;
 use common::ApiError;
@@ -21,14 +21,20 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LibraryListParams {
-    /// Page number, from 1.
+    /// Page number, 1-10000 (default 1).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
     /// Items per page, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// Part of the title, case-insensitive (1-200 characters).
+    /// Part of the title, case-insensitive (at most 200 characters; blank: all).
+    #[param(format = "text-or-blank", max_length = 200)]
     pub q: Option<String>,
+    /// Only movies of this year, 1888-2100.
+    #[param(minimum = 1888, maximum = 2100)]
     pub year: Option<i64>,
-    /// createdAt, -createdAt (default), title, -title, year, -year.
+    /// The order (default `-createdAt`).
+    #[param(schema_with = super::doc::library_sorts)]
     pub sort: Option<String>,
 }
 
@@ -37,18 +43,34 @@ pub struct LibraryListParams {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MovieRequest {
-    /// 1-200 characters.
+    /// Up to 200 characters, not only white space.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, format = "text", max_length = 200)]
     pub title: Option<Option<String>>,
-    /// 1888 to five years ahead.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    /// From 1888 to next year + 5.
+    #[serde(default, deserialize_with = "double_option_whole_number")]
+    #[schema(value_type = i64, minimum = 1888)]
     pub year: Option<Option<i64>>,
-    /// An http(s) URL of a poster image.
+    /// An http(s) URL of a poster image, at most 2048 characters; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, format = "image-url", max_length = 2048)]
     pub image_url: Option<Option<String>>,
+}
+
+/// `POST` and `PUT`: a whole movie.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code, reason = "documentation only")]
+pub struct NewMovieRequest {
+    /// Up to 200 characters, not only white space.
+    #[schema(format = "text", max_length = 200)]
+    title: String,
+    /// From 1888 to next year + 5.
+    #[schema(minimum = 1888)]
+    year: i64,
+    /// An http(s) URL of a poster image, at most 2048 characters.
+    #[schema(value_type = Option<String>, format = "image-url", max_length = 2048)]
+    image_url: Option<String>,
 }
 
 /// The movie id of a path; anything that is not a UUID cannot exist.
@@ -112,19 +134,26 @@ pub async fn list(
     let params = params.into_inner();
     let mut check = Checker::new();
     let page = check.paging(params.page, params.limit);
-    let q = params
+    let q = match params
         .q
-        .map(|q| q.trim().to_owned())
-        .filter(|q| !q.is_empty());
-    if q.as_ref()
-        .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+        .as_deref()
+        .map(|q| optional_text(q, MAX_QUERY_CHARS))
     {
-        check.add("q", format!("must be at most {MAX_QUERY_CHARS} characters"));
-    }
-    let year = params.year.and_then(|y| match ReleaseYear::parse(y) {
-        Ok(year) => Some(year.get()),
-        Err(e) => {
-            check.add("year", e);
+        Some(Ok(q)) => q,
+        Some(Err(e)) => {
+            check.add("q", e);
+            None
+        }
+        None => None,
+    };
+    // A filter: any plausible year (no movie of 2100 is simply an empty page).
+    let year = params.year.and_then(|y| match i32::try_from(y) {
+        Ok(year) if (ReleaseYear::FIRST..=2100).contains(&y) => Some(year),
+        _ => {
+            check.add(
+                "year",
+                format!("must be between {} and 2100", ReleaseYear::FIRST),
+            );
             None
         }
     });
@@ -150,7 +179,7 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/library/movies", tag = "library", security(("bearer" = [])),
-    request_body = MovieRequest,
+    request_body = NewMovieRequest,
     responses(
         (status = 201, description = "Added", body = LibraryMovieDto),
         (status = 400, description = "Malformed JSON or wrong types", body = ErrorEnvelope),
@@ -160,7 +189,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<MovieRequest>,
+    body: common::Json<MovieRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes_of(body.into_inner(), true)?;
     let owner = Owner::from(&user);
@@ -219,7 +248,7 @@ async fn apply(
 
 #[utoipa::path(put, path = "/api/library/movies/{id}", tag = "library", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Movie id")),
-    request_body = MovieRequest,
+    request_body = NewMovieRequest,
     responses(
         (status = 200, description = "Replaced", body = LibraryMovieDto),
         (status = 400, description = "Malformed JSON or wrong types", body = ErrorEnvelope),
@@ -230,7 +259,7 @@ pub async fn replace(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<MovieRequest>,
+    body: common::Json<MovieRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes_of(body.into_inner(), true)?;
     apply(&state, &user, &path, changes).await
@@ -249,7 +278,7 @@ pub async fn patch(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<MovieRequest>,
+    body: common::Json<MovieRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes_of(body.into_inner(), false)?;
     apply(&state, &user, &path, changes).await

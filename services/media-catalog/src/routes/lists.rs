@@ -3,12 +3,15 @@
 //! of its title and poster, so listing never calls TMDB.
 
 use actix_web::{web, HttpResponse};
+use common::domain::whole_number;
+use common::net::ClientIp;
 use common::pagination::Page;
 use common::tokens::AuthUser;
 use common::ApiError;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::doc::SavedList;
 use super::dto::{ErrorEnvelope, SavedTitleDto, SavedTitlePage};
 use crate::db::models::NewSavedTitle;
 use crate::db::{self, Owner};
@@ -20,21 +23,27 @@ use crate::state::AppState;
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct SavedListParams {
-    /// Page number, from 1.
+    /// Page number, 1-10000 (default 1).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
     /// Items per page, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// Only `movie` or only `tv`.
+    /// Only movies or only TV shows.
+    #[param(value_type = Option<MediaType>, inline)]
     pub media_type: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SaveRequest {
-    /// TMDB id, a positive integer.
+    /// TMDB id.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 2147483647)]
     pub tmdb_id: Option<i64>,
     /// `movie` or `tv` (`contentType` is accepted too).
     #[serde(alias = "contentType")]
+    #[schema(value_type = MediaType, required = true)]
     pub media_type: Option<String>,
 }
 
@@ -68,7 +77,7 @@ fn title_ref(media: &str, tmdb_id: &str) -> Result<(MediaType, i64), ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/{list}", tag = "lists", security(("bearer" = [])),
-    params(("list" = String, Path, description = "watchlist or favorites"), SavedListParams),
+    params(("list" = inline(SavedList), Path, description = "watchlist or favorites"), SavedListParams),
     responses(
         (status = 200, description = "The caller's titles, newest first", body = SavedTitlePage),
         (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorEnvelope),
@@ -102,7 +111,7 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/{list}", tag = "lists", security(("bearer" = [])),
-    params(("list" = String, Path, description = "watchlist or favorites")),
+    params(("list" = inline(SavedList), Path, description = "watchlist or favorites")),
     request_body = SaveRequest,
     responses(
         (status = 201, description = "Saved", body = SavedTitleDto),
@@ -111,13 +120,15 @@ pub async fn list(
         (status = 401, description = "Missing or invalid token", body = ErrorEnvelope),
         (status = 404, description = "No such title at TMDB", body = ErrorEnvelope),
         (status = 422, description = "Missing or invalid tmdbId or mediaType", body = ErrorEnvelope),
+        (status = 429, description = "Too many TMDB lookups (cache misses) from this address", body = ErrorEnvelope),
         (status = 503, description = "TMDB unavailable and the title not cached", body = ErrorEnvelope),
     ))]
 pub async fn save(
     state: web::Data<AppState>,
     user: AuthUser,
+    client: ClientIp,
     path: web::Path<String>,
-    body: web::Json<SaveRequest>,
+    body: common::Json<SaveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let list = list_name(&path);
     let body = body.into_inner();
@@ -148,7 +159,10 @@ pub async fn save(
     if let Some(row) = existing {
         return Ok(HttpResponse::Ok().json(SavedTitleDto::new(row, base)));
     }
-    let (title, poster_path) = state.catalog.title_snapshot(media, tmdb_id).await?;
+    let (title, poster_path) = state
+        .catalog
+        .title_snapshot(media, tmdb_id, &client)
+        .await?;
     let new = NewSavedTitle {
         id: uuid::Uuid::now_v7(),
         owner_issuer: owner.issuer.clone(),
@@ -179,9 +193,9 @@ pub async fn save(
 
 #[utoipa::path(get, path = "/api/{list}/{mediaType}/{tmdbId}", tag = "lists", security(("bearer" = [])),
     params(
-        ("list" = String, Path, description = "watchlist or favorites"),
-        ("mediaType" = String, Path, description = "movie or tv"),
-        ("tmdbId" = i64, Path, description = "TMDB id")),
+        ("list" = inline(SavedList), Path, description = "watchlist or favorites"),
+        ("mediaType" = inline(MediaType), Path, description = "movie or tv"),
+        ("tmdbId" = i64, Path, minimum = 1, maximum = 2147483647, description = "TMDB id")),
     responses(
         (status = 200, description = "The saved title", body = SavedTitleDto),
         (status = 401, description = "Missing or invalid token", body = ErrorEnvelope),
@@ -207,9 +221,9 @@ pub async fn get_one(
 
 #[utoipa::path(delete, path = "/api/{list}/{mediaType}/{tmdbId}", tag = "lists", security(("bearer" = [])),
     params(
-        ("list" = String, Path, description = "watchlist or favorites"),
-        ("mediaType" = String, Path, description = "movie or tv"),
-        ("tmdbId" = i64, Path, description = "TMDB id")),
+        ("list" = inline(SavedList), Path, description = "watchlist or favorites"),
+        ("mediaType" = inline(MediaType), Path, description = "movie or tv"),
+        ("tmdbId" = i64, Path, minimum = 1, maximum = 2147483647, description = "TMDB id")),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "Missing or invalid token", body = ErrorEnvelope),

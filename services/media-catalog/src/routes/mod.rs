@@ -1,6 +1,7 @@
 //! HTTP routes of the media-catalog service.
 
 pub mod catalog;
+pub mod doc;
 pub mod dto;
 pub mod library;
 pub mod lists;
@@ -12,8 +13,7 @@ use actix_web::web;
 const MEDIA: &str = "{media:movies|tv}";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(crate::openapi::serve))
-        .route("/api/search", web::get().to(catalog::search_all))
+    cfg.route("/api/search", web::get().to(catalog::search_all))
         .route("/api/catalog/config", web::get().to(catalog::config))
         // Fixed names first: `{id}` below would match them too.
         .route(&format!("/api/{MEDIA}/trending"), web::get().to(catalog::trending))

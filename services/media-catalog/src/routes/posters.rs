@@ -1,9 +1,13 @@
 //! Uploading and serving a library movie's poster.
 
+use std::time::Duration;
+
 use actix_multipart::{Multipart, MultipartError};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
+use common::error::RateLimitInfo;
+use common::ratelimit::Limit;
 use common::tokens::AuthUser;
 use common::ApiError;
 use futures_util::StreamExt;
@@ -21,8 +25,10 @@ use crate::state::AppState;
 /// The form fields a poster may be sent in.
 const FILE_FIELDS: &[&str] = &["poster", "file"];
 
-/// `multipart/form-data` with the image in a field named `poster` (or `file`).
-#[derive(ToSchema)]
+/// `multipart/form-data` with the image in a field named `poster` (`file` is
+/// taken too), and no other field.
+#[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code, reason = "documentation only")]
 pub struct PosterUpload {
     /// PNG, JPEG or WebP, at most 5 MB.
@@ -34,6 +40,7 @@ pub struct PosterUpload {
 #[into_params(parameter_in = Query)]
 pub struct PosterParams {
     /// original (default), w92 or w342.
+    #[param(schema_with = super::doc::poster_sizes)]
     pub size: Option<String>,
 }
 
@@ -50,7 +57,8 @@ fn multipart_error(error: MultipartError) -> ApiError {
     }
 }
 
-/// Reads the file field, refusing more than `max` bytes; other fields are skipped.
+/// Reads the file field, refusing more than `max` bytes, a second file, and any
+/// other field (the form has one field; a client sending more is mistaken).
 async fn read_file(payload: &mut Multipart, max: usize) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::PayloadTooLarge(format!(
@@ -61,23 +69,38 @@ async fn read_file(payload: &mut Multipart, max: usize) -> Result<Bytes, ApiErro
     let mut file = None;
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(multipart_error)?;
-        let wanted = file.is_none() && field.name().is_some_and(|n| FILE_FIELDS.contains(&n));
+        let name = field.name().unwrap_or_default().to_owned();
+        if !FILE_FIELDS.contains(&name.as_str()) {
+            return Err(ApiError::validation(
+                "poster",
+                "the form takes one field, `poster` (or `file`), and nothing else",
+            ));
+        }
+        if file.is_some() {
+            return Err(ApiError::validation("poster", "send one file"));
+        }
         let mut buffer = BytesMut::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(multipart_error)?;
-            if wanted {
-                if buffer.len() + chunk.len() > max {
-                    return Err(too_large());
-                }
-                buffer.extend_from_slice(&chunk);
+            if buffer.len() + chunk.len() > max {
+                return Err(too_large());
             }
+            buffer.extend_from_slice(&chunk);
         }
-        if wanted {
-            file = Some(buffer.freeze());
-        }
+        file = Some(buffer.freeze());
     }
     file.filter(|f| !f.is_empty())
         .ok_or_else(|| ApiError::validation("poster", "is required (a file field named poster)"))
+}
+
+/// How long an upload waits for a decoding slot before it is refused.
+const DECODE_WAIT: Duration = Duration::from_secs(2);
+
+fn busy() -> ApiError {
+    ApiError::RateLimited(RateLimitInfo {
+        limit: 0,
+        retry_after_secs: 2,
+    })
 }
 
 fn poster_error(error: PosterError) -> ApiError {
@@ -98,7 +121,8 @@ fn poster_error(error: PosterError) -> ApiError {
         (status = 404, description = "No such movie in the caller's library", body = ErrorEnvelope),
         (status = 413, description = "Larger than 5 MB", body = ErrorEnvelope),
         (status = 415, description = "Not multipart, or not a PNG, JPEG or WebP image (read from the bytes)", body = ErrorEnvelope),
-        (status = 422, description = "No file, or an image that cannot be decoded", body = ErrorEnvelope),
+        (status = 422, description = "No file, an image that cannot be decoded, or one over 8192 pixels a side or 16.7 megapixels", body = ErrorEnvelope),
+        (status = 429, description = "Too many uploads by this user, or every decoding slot of the replica busy", body = ErrorEnvelope),
     ))]
 pub async fn upload(
     state: web::Data<AppState>,
@@ -114,11 +138,27 @@ pub async fn upload(
         .run(move |conn| db::library::find(conn, &lookup, id))
         .await?
         .ok_or_else(not_found)?;
+    state
+        .limiter
+        .check(
+            &Limit::per_minute(
+                "poster_upload",
+                state.settings.poster_uploads_per_user_per_min,
+            ),
+            &format!("{}:{}", user.issuer, user.subject),
+        )
+        .await?;
     let original = read_file(&mut payload, state.settings.poster_max_bytes).await?;
+    // Decoding holds up to 64 MiB per image: a bounded number at once per replica.
+    let permit = tokio::time::timeout(DECODE_WAIT, state.decoding.acquire())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
     let poster = web::block(move || posters::process(original))
         .await
         .map_err(|e| ApiError::internal(format!("poster processing: {e}")))?
         .map_err(poster_error)?;
+    drop(permit);
     state
         .posters
         .save(id, &poster)

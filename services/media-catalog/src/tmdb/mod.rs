@@ -7,7 +7,7 @@ pub mod normalize;
 
 use std::time::Duration;
 
-use rand::Rng;
+use common::retry::Backoff;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -35,6 +35,9 @@ pub enum UpstreamError {
     /// Connection errors and unreadable answers.
     #[error("TMDB unavailable: {0}")]
     Unavailable(String),
+    /// Not sent: the client used up its budget of cache misses.
+    #[error("the client's budget of TMDB calls is used up")]
+    NotAdmitted { limit: u64, retry_after_secs: u64 },
 }
 
 impl UpstreamError {
@@ -45,7 +48,7 @@ impl UpstreamError {
             Self::Unauthorized => Some(401),
             Self::RateLimited { .. } => Some(429),
             Self::Status(status) => Some(*status),
-            Self::Timeout | Self::Unavailable(_) => None,
+            Self::Timeout | Self::Unavailable(_) | Self::NotAdmitted { .. } => None,
         }
     }
 
@@ -55,7 +58,7 @@ impl UpstreamError {
         match self {
             Self::RateLimited { .. } | Self::Timeout | Self::Unavailable(_) => true,
             Self::Status(status) => *status >= 500,
-            Self::NotFound | Self::Unauthorized => false,
+            Self::NotFound | Self::Unauthorized | Self::NotAdmitted { .. } => false,
         }
     }
 }
@@ -100,7 +103,7 @@ impl TmdbClient {
                 Err(e @ (UpstreamError::Unavailable(_) | UpstreamError::Status(_)))
                     if attempt < self.retries && e.allows_stale() =>
                 {
-                    Some(backoff(attempt))
+                    Some(RETRY.delay(attempt + 1))
                 }
                 Err(UpstreamError::RateLimited { retry_after_secs })
                     if attempt < self.retries
@@ -189,11 +192,7 @@ impl TmdbClient {
 }
 
 /// 100 ms, 200 ms, 400 ms ... with up to 50 % jitter, so replicas do not retry in step.
-fn backoff(attempt: u32) -> Duration {
-    let base = 100u64 << attempt.min(5);
-    let jitter = rand::thread_rng().gen_range(0..=base / 2);
-    Duration::from_millis(base + jitter)
-}
+const RETRY: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(3200), 0.5);
 
 /// reqwest's error and its causes, without the URL (it carries the API key).
 fn describe(err: reqwest::Error) -> String {

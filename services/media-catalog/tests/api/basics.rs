@@ -1,7 +1,9 @@
 //! Health, metrics, unknown routes and the committed OpenAPI document.
 
+use common::runner::Service;
+use media_catalog::MediaCatalog;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -49,19 +51,27 @@ async fn unknown_routes_and_methods_answer_in_the_envelope() {
         "NOT_FOUND",
     )
     .await;
+    // A known path with a method it does not take: 405 naming the ones it does.
     let resp = app
         .request(reqwest::Method::DELETE, "/api/movies/popular", None)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let body: Value = resp.json().await.unwrap();
-    assert!(body["error"]["code"].is_string());
+    assert_eq!(header(&resp, "allow"), "GET");
+    let body = assert_error(resp, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED").await;
+    assert_eq!(body["error"]["details"]["allow"], json!(["GET"]));
+    let resp = app
+        .request(reqwest::Method::PUT, "/api/library/movies", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&resp, "allow"), "GET, POST");
+    assert_error(resp, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED").await;
 }
 
 #[tokio::test]
 async fn the_service_refuses_to_start_without_tmdb_credentials() {
-    let settings = media_catalog::config::Settings::load_from(vec![
+    let settings = <MediaCatalog as Service>::settings_from(vec![
         (
             "DATABASE_URL".to_owned(),
             "postgres://unused@127.0.0.1:1/x".to_owned(),
@@ -69,7 +79,7 @@ async fn the_service_refuses_to_start_without_tmdb_credentials() {
         ("PORT".to_owned(), "0".to_owned()),
     ])
     .unwrap();
-    let err = media_catalog::Application::build(settings)
+    let err = <MediaCatalog as Service>::build(settings)
         .await
         .err()
         .expect("no credentials, no start");
@@ -79,18 +89,5 @@ async fn the_service_refuses_to_start_without_tmdb_credentials() {
 #[tokio::test]
 async fn the_openapi_document_is_served_and_matches_proto_docs() {
     let app = spawn_app().await;
-    let served: Value = app.get("/openapi.json").await.json().await.unwrap();
-    assert!(served["paths"]["/api/library/movies"]["post"].is_object());
-    assert!(served["paths"]["/api/{media}/trending"]["get"].is_object());
-    let generated = media_catalog::openapi::document_json().unwrap();
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../proto-docs/media-catalog.openapi.json");
-    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, &generated).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "proto-docs/media-catalog.openapi.json is out of date: run `make openapi` and commit it"
-    );
+    testkit::app::assert_openapi_committed::<MediaCatalog>(&app).await;
 }

@@ -480,3 +480,49 @@ async fn cached_answers_carry_etags_and_304_when_unchanged() {
     assert_eq!(with_current.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(app.sim().requests("/3/movie/upcoming"), 1);
 }
+
+/// Anonymous catalog traffic cannot drain the TMDB budget: requests that miss
+/// the cache (each one a TMDB call) are limited per client address; cache hits
+/// are not, and another address keeps its own budget.
+#[tokio::test]
+async fn cache_misses_are_limited_per_client_address_and_hits_are_not() {
+    let app = spawn_app_with(&[("CATALOG_MISSES_PER_IP_PER_MIN", "5")]).await;
+    for page in 1..=5 {
+        let resp = app.get(&format!("/api/movies/popular?page={page}")).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    assert_eq!(app.sim().requests("/3/movie/popular"), 5);
+    let resp = app.get("/api/movies/popular?page=6").await;
+    assert!(header(&resp, "retry-after").parse::<u64>().unwrap() >= 1);
+    assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
+    assert_eq!(
+        app.sim().requests("/3/movie/popular"),
+        5,
+        "a refused miss costs no TMDB call"
+    );
+    for _ in 0..20 {
+        let resp = app.get("/api/movies/popular?page=1").await;
+        assert_eq!(resp.status(), StatusCode::OK, "hits are not counted");
+        assert!(header(&resp, "cache-status").contains("hit"));
+    }
+    let elsewhere = testkit::Client::new(&app.address);
+    let resp = elsewhere.get("/api/movies/popular?page=6").await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "another address, another budget"
+    );
+}
+
+/// Requests that wait for another request's TMDB call cost nothing: 30
+/// concurrent cold requests of one client for one key make one call and pass
+/// a budget of 2.
+#[tokio::test]
+async fn requests_that_join_a_fetch_under_way_are_not_counted() {
+    let app = spawn_app_with(&[("CATALOG_MISSES_PER_IP_PER_MIN", "2")]).await;
+    app.sim().set_latency(std::time::Duration::from_millis(300));
+    let answers =
+        futures_util::future::join_all((0..30).map(|_| app.get("/api/movies/top-rated"))).await;
+    assert!(answers.iter().all(|r| r.status() == StatusCode::OK));
+    assert_eq!(app.sim().requests("/3/movie/top_rated"), 1);
+}

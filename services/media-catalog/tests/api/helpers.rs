@@ -1,14 +1,15 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use media_catalog::config::Settings;
-use media_catalog::Application;
-use reqwest::{Method, Response};
-use serde_json::{json, Value};
-use testkit::tmdb_sim::TmdbSim;
-use testkit::{TestDb, TestIssuer};
+use std::ops::Deref;
 
-pub const ISSUER: &str = "http://reelstack.test";
+use media_catalog::MediaCatalog;
+use reqwest::Response;
+use serde_json::json;
+use testkit::tmdb_sim::TmdbSim;
+use testkit::{Client, Env, TestDb, TestIssuer};
+
+pub const ISSUER: &str = testkit::ISSUER;
 pub const IMAGE_BASE: &str = "https://images.test/t/p";
 
 /// A movie and a show that exist in tmdb-sim's catalog, and ids that do not.
@@ -24,7 +25,7 @@ pub struct Shared {
     pub db_url: String,
     pub prefix: String,
     pub storage_dir: PathBuf,
-    _db: TestDb,
+    _db: Option<TestDb>,
 }
 
 impl Drop for Shared {
@@ -34,10 +35,16 @@ impl Drop for Shared {
 }
 
 pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
+    pub api: Client,
     pub shared: Arc<Shared>,
     overrides: Vec<(String, String)>,
+}
+
+impl Deref for TestApp {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.api
+    }
 }
 
 fn migrations_dir() -> PathBuf {
@@ -57,10 +64,20 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         &migrations_dir(),
     )
     .expect("test database");
+    let url = db.url.clone();
+    spawn_on(url, Some(db), overrides).await
+}
+
+/// An app on a database of the test's own (a PostgreSQL it restarts).
+pub async fn spawn_app_on_database(url: &str, overrides: &[(&str, &str)]) -> TestApp {
+    spawn_on(url.to_owned(), None, overrides).await
+}
+
+async fn spawn_on(db_url: String, db: Option<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
     let shared = Arc::new(Shared {
         sim: TmdbSim::start().await.expect("tmdb-sim starts"),
         issuer: TestIssuer::start().await,
-        db_url: db.url.clone(),
+        db_url,
         prefix: format!("test:{}", uuid::Uuid::now_v7().simple()),
         storage_dir: std::env::temp_dir().join(format!("catalog-{}", uuid::Uuid::now_v7())),
         _db: db,
@@ -73,45 +90,18 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 }
 
 async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp {
-    let mut vars: Vec<(String, String)> = [
-        ("APP_ENV", "local"),
-        ("HOST", "127.0.0.1"),
-        ("PORT", "0"),
-        ("WORKERS", "2"),
-        ("DB_POOL_MAX_SIZE", "4"),
-        ("MIGRATE_ON_START", "false"),
-        ("AUTH_ISSUER", ISSUER),
-        ("JWT_AUDIENCE", "reelstack"),
-        ("TMDB_IMAGE_BASE_URL", IMAGE_BASE),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    vars.extend([
-        ("DATABASE_URL".to_owned(), shared.db_url.clone()),
-        ("REDIS_URL".to_owned(), testkit::redis_url()),
-        ("AUTH_JWKS_URL".to_owned(), shared.issuer.jwks_url.clone()),
-        ("TMDB_BASE_URL".to_owned(), shared.sim.api_base.clone()),
-        ("TMDB_API_KEY".to_owned(), shared.sim.api_key.clone()),
-        ("CATALOG_CACHE_PREFIX".to_owned(), shared.prefix.clone()),
-        (
-            "STORAGE_DIR".to_owned(),
-            shared.storage_dir.display().to_string(),
-        ),
-    ]);
-    for (k, v) in &overrides {
-        vars.retain(|(key, _)| key != k);
-        vars.push((k.clone(), v.clone()));
-    }
-    let settings = Settings::load_from(vars).expect("settings");
-    let app = Application::build(settings)
-        .await
-        .expect("application builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let env = Env::new(&shared.db_url)
+        .with(&[("WORKERS", "2"), ("TMDB_IMAGE_BASE_URL", IMAGE_BASE)])
+        .set("REDIS_URL", testkit::redis_url())
+        .set("AUTH_JWKS_URL", shared.issuer.jwks_url.clone())
+        .set("TMDB_BASE_URL", shared.sim.api_base.clone())
+        .set("TMDB_API_KEY", shared.sim.api_key.clone())
+        .set("CATALOG_CACHE_PREFIX", shared.prefix.clone())
+        .set("STORAGE_DIR", shared.storage_dir.display().to_string())
+        .with_owned(&overrides);
+    let spawned = testkit::spawn::<MediaCatalog>(env).await;
     TestApp {
-        address,
-        client: reqwest::Client::new(),
+        api: spawned.client,
         shared,
         overrides,
     }
@@ -125,58 +115,6 @@ impl TestApp {
 
     pub fn sim(&self) -> &TmdbSim {
         &self.shared.sim
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
-
-    pub fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-    ) -> reqwest::RequestBuilder {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        req
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path, None)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn get_as(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token))
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn send_json(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: &Value,
-    ) -> Response {
-        self.request(method, path, token)
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn delete_as(&self, path: &str, token: &str) -> Response {
-        self.request(Method::DELETE, path, Some(token))
-            .send()
-            .await
-            .expect("request sent")
     }
 
     /// A valid access token of the first-party issuer for `subject`.

@@ -15,3 +15,4 @@ mod helpers;
 mod library;
 mod lists;
 mod posters;
+mod resilience;

@@ -13,7 +13,7 @@ use super::schema::{meetings, messages, participants, profiles};
 use crate::domain::JoinCode;
 
 /// A user, as tokens name them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UserRef {
     pub issuer: String,
     pub subject: String,
@@ -284,6 +284,26 @@ pub fn participants_of(
         .order((participants::joined_at.asc(), participants::subject.asc()))
         .select((Participant::as_select(), Option::<Profile>::as_select()))
         .load(conn)?)
+}
+
+/// The present participants (joined, not left, not removed) with this subject:
+/// one, unless two issuers use the same subject text.
+pub fn present_with_subject(
+    conn: &mut PgConnection,
+    id: Uuid,
+    subject: &str,
+) -> Result<Vec<UserRef>, ApiError> {
+    let rows: Vec<(String, String)> = participants::table
+        .filter(participants::meeting_id.eq(id))
+        .filter(participants::subject.eq(subject))
+        .filter(participants::left_at.is_null())
+        .filter(participants::removed_at.is_null())
+        .select((participants::issuer, participants::subject))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(issuer, subject)| UserRef { issuer, subject })
+        .collect())
 }
 
 /// Removes a participant (not the host); returns them, or `None` when absent.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::redis_conn::RedisHandle;
-use futures_util::StreamExt;
+use common::tasks::Tasks;
 use moka::sync::Cache;
 
 use crate::db::models::Profile;
@@ -69,32 +69,29 @@ impl ProfileCache {
         }
     }
 
-    /// Drops entries other replicas say changed, for the life of the process.
-    pub fn spawn_listener(self: &Arc<Self>, redis: RedisHandle) -> tokio::task::JoinHandle<()> {
+    /// Drops entries other replicas say changed, for the life of the process;
+    /// after a lost subscription it starts from an empty cache (changes may have
+    /// been missed meanwhile).
+    pub fn spawn_listener(self: &Arc<Self>, tasks: &mut Tasks, redis: RedisHandle) {
         let cache = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = cache.listen(&redis).await {
-                    tracing::warn!(error = %e, "profile change channel lost; resubscribing");
-                }
-                // Changes missed meanwhile: start from an empty cache.
-                cache.entries.invalidate_all();
-                tokio::time::sleep(Duration::from_millis(500)).await;
+        tasks.spawn("profile-cache-channel", move || {
+            let (cache, redis) = (cache.clone(), redis.clone());
+            async move {
+                common::redis_conn::follow(
+                    &redis,
+                    CHANNEL,
+                    || {
+                        cache.entries.invalidate_all();
+                        async { Ok(()) }
+                    },
+                    |payload| {
+                        if let Some((issuer, subject)) = payload.split_once('\n') {
+                            cache.entries.invalidate(&key(issuer, subject));
+                        }
+                    },
+                )
+                .await
             }
-        })
-    }
-
-    async fn listen(&self, redis: &RedisHandle) -> Result<(), redis::RedisError> {
-        let mut pubsub = redis.client.get_async_pubsub().await?;
-        pubsub.subscribe(CHANNEL).await?;
-        let mut messages = pubsub.on_message();
-        while let Some(message) = messages.next().await {
-            if let Ok(payload) = message.get_payload::<String>() {
-                if let Some((issuer, subject)) = payload.split_once('\n') {
-                    self.entries.invalidate(&key(issuer, subject));
-                }
-            }
-        }
-        Ok(())
+        });
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod svix;
+pub mod sync;
 
 use std::time::Duration;
 
@@ -14,9 +15,7 @@ use serde_json::Value;
 
 use crate::config::DirectorySettings;
 
-/// The issuer names `common` gives first-party and Clerk tokens.
-pub const FIRST_PARTY: &str = "reelstack";
-pub const CLERK: &str = "clerk";
+use common::issuer::{CLERK, FIRST_PARTY};
 
 /// What an identity provider says about a user.
 #[derive(Debug, Clone, PartialEq, Eq)]

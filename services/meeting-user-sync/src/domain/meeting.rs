@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-/// 1-200 characters after trimming.
+/// At most 200 characters, not only white space.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingTitle(String);
 
@@ -15,20 +15,13 @@ impl MeetingTitle {
     }
 }
 
-/// Up to 2000 characters; empty means none.
+/// Up to 2000 characters, line breaks allowed; blank means none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Description(Option<String>);
 
 impl Description {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let text = raw.trim();
-        if text.is_empty() {
-            return Ok(Self(None));
-        }
-        if text.chars().count() > 2000 {
-            return Err("must be at most 2000 characters".to_owned());
-        }
-        Ok(Self(Some(text.to_owned())))
+        common::domain::bounded_multiline(raw, 2000).map(Self)
     }
 
     pub fn into_inner(self) -> Option<String> {
@@ -60,7 +53,7 @@ pub struct ScheduledAt(DateTime<Utc>);
 
 impl ScheduledAt {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        DateTime::parse_from_rfc3339(raw.trim())
+        DateTime::parse_from_rfc3339(raw)
             .map(|t| Self(t.with_timezone(&Utc)))
             .map_err(|_| {
                 "must be an RFC 3339 date and time, such as 2026-12-01T18:00:00Z".to_owned()
@@ -72,26 +65,15 @@ impl ScheduledAt {
     }
 }
 
-/// A chat message: 1-2000 characters after trimming.
+/// A chat message: up to 2000 characters, line breaks allowed, not blank.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatText(String);
 
 impl ChatText {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let text = raw.trim();
-        if text.is_empty() {
-            return Err("must not be empty".to_owned());
-        }
-        if text.chars().count() > 2000 {
-            return Err("must be at most 2000 characters".to_owned());
-        }
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-        {
-            return Err("must not contain control characters".to_owned());
-        }
-        Ok(Self(text.to_owned()))
+        common::domain::bounded_multiline(raw, 2000)?
+            .map(Self)
+            .ok_or_else(|| "must not be empty".to_owned())
     }
 
     pub fn into_inner(self) -> String {

@@ -1,8 +1,10 @@
 //! Live meetings: one WebSocket per participant connection. Events are published
 //! on one Redis channel that every replica subscribes to, and each replica
 //! delivers them to its own sockets; without Redis, delivery stays in-process
-//! (one replica only). A `signal` frame goes to one participant only; removal,
-//! the meeting's end and a revoked session close the sockets concerned.
+//! (one replica only). Sockets belong to a user as tokens name them, `(issuer,
+//! subject)`. A `signal` frame goes to one present participant only; leaving,
+//! removal, the meeting's end, a revoked session and an expired token (unless the
+//! client authenticated again) close the sockets concerned.
 
 pub mod socket;
 
@@ -12,18 +14,21 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::redis_conn::RedisHandle;
+use common::tasks::Tasks;
 use common::tokens::RevocationList;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::routes::dto::{MessageDto, ParticipantDto};
+use crate::db::meetings::UserRef;
+use crate::dto::{MessageDto, ParticipantDto};
 
 pub const CHANNEL: &str = "reelstack:meetings:live";
 /// Frames waiting for a slow socket before it is closed.
 const SOCKET_QUEUE: usize = 64;
+/// How long a replica trusts what it looked up about who is present.
+const PRESENCE_TTL: Duration = Duration::from_secs(5);
 
 /// What sockets are told. `type` names it on the wire.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,43 +59,72 @@ pub enum Event {
     },
 }
 
-/// An event on the Redis channel: the meeting it belongs to, and the event.
+/// An event on the Redis channel: the meeting it belongs to, the event, and the
+/// user it concerns (a signal's addressee; who left or was removed).
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope {
     meeting: Uuid,
     event: Event,
+    #[serde(default)]
+    target: Option<UserRef>,
 }
 
 /// What a socket task is asked to do.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     Text(Arc<str>),
-    /// Close with a policy or normal code and a reason.
-    Close {
-        policy: bool,
-        reason: &'static str,
-    },
+    Close(CloseWith),
+}
+
+/// Why the server closes a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseWith {
+    /// 1000: the meeting ended, or the user left.
+    Normal(&'static str),
+    /// 1008: removed, or the session was revoked.
+    Policy(&'static str),
+    /// 4001: the token that opened the socket expired and no new one came.
+    TokenExpired,
 }
 
 struct LocalSocket {
     id: u64,
-    subject: String,
+    user: UserRef,
     session_id: Option<String>,
+    /// `exp` of the latest token the socket authenticated with.
+    expires_at: i64,
     tx: mpsc::Sender<Outbound>,
+}
+
+/// Who a socket authenticated as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketAuth {
+    pub user: UserRef,
+    pub session_id: Option<String>,
+    pub expires_at: i64,
 }
 
 pub struct Hub {
     publisher: Option<RedisHandle>,
     sockets: Mutex<HashMap<Uuid, Vec<LocalSocket>>>,
     next_id: AtomicU64,
+    /// Present participants by (meeting, subject), looked up for signals.
+    presence: moka::sync::Cache<(Uuid, String), Arc<Vec<UserRef>>>,
+    /// Token leeway: a socket closes this long after its token's `exp`.
+    leeway: i64,
 }
 
 impl Hub {
-    pub fn new(redis: Option<RedisHandle>) -> Self {
+    pub fn new(redis: Option<RedisHandle>, leeway_secs: u64) -> Self {
         Self {
             publisher: redis,
             sockets: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            presence: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(PRESENCE_TTL)
+                .build(),
+            leeway: i64::try_from(leeway_secs).unwrap_or(0),
         }
     }
 
@@ -98,12 +132,14 @@ impl Hub {
         self.sockets.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Tells every replica's sockets of `meeting` about `event`.
-    pub async fn publish(&self, meeting: Uuid, event: &Event) {
+    /// Tells every replica's sockets of `meeting` about `event`; `target` is the
+    /// user it concerns (a signal's addressee, who left or was removed).
+    pub async fn publish(&self, meeting: Uuid, event: &Event, target: Option<&UserRef>) {
         if let Some(redis) = &self.publisher {
             let envelope = Envelope {
                 meeting,
                 event: event.clone(),
+                target: target.cloned(),
             };
             match serde_json::to_string(&envelope) {
                 Ok(text) => {
@@ -130,36 +166,47 @@ impl Hub {
                 Err(e) => tracing::error!(error = %e, "live event not serializable"),
             }
         }
-        self.deliver(meeting, event);
+        self.deliver(meeting, event, target);
     }
 
     /// Delivers to this replica's sockets of `meeting`.
-    pub fn deliver(&self, meeting: Uuid, event: &Event) {
+    pub fn deliver(&self, meeting: Uuid, event: &Event, target: Option<&UserRef>) {
+        match event {
+            Event::ParticipantJoined { participant } => {
+                self.presence
+                    .invalidate(&(meeting, participant.user_id.clone()));
+            }
+            Event::ParticipantLeft { user_id, .. } => {
+                self.presence.invalidate(&(meeting, user_id.clone()));
+            }
+            _ => {}
+        }
         let Ok(text) = serde_json::to_string(event) else {
             return;
         };
         let text: Arc<str> = Arc::from(text);
+        let close = match event {
+            Event::MeetingEnded { .. } => Some(CloseWith::Normal("meeting ended")),
+            Event::ParticipantLeft { reason, .. } if reason == "removed" => {
+                Some(CloseWith::Policy("removed from the meeting"))
+            }
+            Event::ParticipantLeft { .. } => Some(CloseWith::Normal("left the meeting")),
+            _ => None,
+        };
+        let closes_everyone = matches!(event, Event::MeetingEnded { .. });
         let mut sockets = self.sockets();
         let Some(list) = sockets.get_mut(&meeting) else {
             return;
         };
-        let close = match event {
-            Event::MeetingEnded { .. } => Some((None, false, "meeting ended")),
-            Event::ParticipantLeft { user_id, reason } if reason == "removed" => {
-                Some((Some(user_id.as_str()), true, "removed from the meeting"))
-            }
-            _ => None,
-        };
         list.retain(|socket| {
-            if let Event::Signal { to, .. } = event {
-                if socket.subject != *to {
-                    return true;
-                }
+            let concerned = target.is_some_and(|t| *t == socket.user);
+            if matches!(event, Event::Signal { .. }) && !concerned {
+                return true;
             }
             let mut keep = socket.tx.try_send(Outbound::Text(text.clone())).is_ok();
-            if let Some((who, policy, reason)) = close {
-                if who.is_none_or(|w| w == socket.subject) {
-                    let _ = socket.tx.try_send(Outbound::Close { policy, reason });
+            if let Some(reason) = close {
+                if closes_everyone || concerned {
+                    let _ = socket.tx.try_send(Outbound::Close(reason));
                     keep = false;
                 }
             }
@@ -173,13 +220,26 @@ impl Hub {
         }
     }
 
-    /// A socket of `subject` in `meeting`; its frames arrive on the receiver.
-    pub fn register(
+    /// What this replica last looked up about the present participants of
+    /// `meeting` named `subject`; `None` when it does not know.
+    pub fn cached_presence(&self, meeting: Uuid, subject: &str) -> Option<Arc<Vec<UserRef>>> {
+        self.presence.get(&(meeting, subject.to_owned()))
+    }
+
+    pub fn remember_presence(
         &self,
         meeting: Uuid,
         subject: &str,
-        session_id: Option<String>,
-    ) -> (u64, mpsc::Receiver<Outbound>) {
+        present: Vec<UserRef>,
+    ) -> Arc<Vec<UserRef>> {
+        let present = Arc::new(present);
+        self.presence
+            .insert((meeting, subject.to_owned()), present.clone());
+        present
+    }
+
+    /// A socket of `auth.user` in `meeting`; its frames arrive on the receiver.
+    pub fn register(&self, meeting: Uuid, auth: SocketAuth) -> (u64, mpsc::Receiver<Outbound>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
         self.sockets()
@@ -187,12 +247,30 @@ impl Hub {
             .or_default()
             .push(LocalSocket {
                 id,
-                subject: subject.to_owned(),
-                session_id,
+                user: auth.user,
+                session_id: auth.session_id,
+                expires_at: auth.expires_at,
                 tx,
             });
         metrics::gauge!("live_sockets").increment(1.0);
         (id, rx)
+    }
+
+    /// A socket authenticated again with a newer token (of the same user).
+    pub fn reauthenticate(&self, meeting: Uuid, id: u64, auth: &SocketAuth) -> bool {
+        let mut sockets = self.sockets();
+        let Some(socket) = sockets
+            .get_mut(&meeting)
+            .and_then(|list| list.iter_mut().find(|s| s.id == id))
+        else {
+            return false;
+        };
+        if socket.user != auth.user {
+            return false;
+        }
+        socket.session_id = auth.session_id.clone();
+        socket.expires_at = auth.expires_at;
+        true
     }
 
     pub fn unregister(&self, meeting: Uuid, id: u64) {
@@ -211,65 +289,66 @@ impl Hub {
         self.sockets().get(&meeting).map_or(0, Vec::len)
     }
 
-    /// Follows the Redis channel for the life of the process, reconnecting after
-    /// any loss.
-    pub fn spawn_listener(self: &Arc<Self>, redis: RedisHandle) -> tokio::task::JoinHandle<()> {
+    /// Follows the Redis channel for the life of the process.
+    pub fn spawn_listener(self: &Arc<Self>, tasks: &mut Tasks, redis: RedisHandle) {
         let hub = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = hub.listen(&redis).await {
-                    tracing::warn!(error = %e, "live channel lost; resubscribing");
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        })
-    }
-
-    async fn listen(&self, redis: &RedisHandle) -> Result<(), redis::RedisError> {
-        let mut pubsub = redis.client.get_async_pubsub().await?;
-        pubsub.subscribe(CHANNEL).await?;
-        let mut messages = pubsub.on_message();
-        while let Some(message) = messages.next().await {
-            let Ok(payload) = message.get_payload::<String>() else {
-                continue;
-            };
-            match serde_json::from_str::<Envelope>(&payload) {
-                Ok(envelope) => self.deliver(envelope.meeting, &envelope.event),
-                Err(e) => tracing::warn!(error = %e, "unreadable live event"),
-            }
-        }
-        Ok(())
-    }
-
-    /// Closes, every second, the sockets whose session was revoked.
-    pub fn spawn_revocation_watch(
-        self: &Arc<Self>,
-        revocations: RevocationList,
-    ) -> tokio::task::JoinHandle<()> {
-        let hub = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                let mut sockets = hub.sockets();
-                for list in sockets.values_mut() {
-                    list.retain(|socket| {
-                        let revoked = socket
-                            .session_id
-                            .as_deref()
-                            .is_some_and(|sid| revocations.contains(sid));
-                        if revoked {
-                            let _ = socket.tx.try_send(Outbound::Close {
-                                policy: true,
-                                reason: "session revoked",
-                            });
+        tasks.spawn("live-channel", move || {
+            let (hub, redis) = (hub.clone(), redis.clone());
+            async move {
+                common::redis_conn::follow(
+                    &redis,
+                    CHANNEL,
+                    || async { Ok(()) },
+                    |payload| match serde_json::from_str::<Envelope>(payload) {
+                        Ok(envelope) => {
+                            hub.deliver(envelope.meeting, &envelope.event, envelope.target.as_ref())
                         }
-                        !revoked
-                    });
-                }
-                sockets.retain(|_, list| !list.is_empty());
+                        Err(e) => tracing::warn!(error = %e, "unreadable live event"),
+                    },
+                )
+                .await
             }
-        })
+        });
+    }
+
+    /// Every second: closes the sockets whose session was revoked (1008) or whose
+    /// token expired without a newer one (4001).
+    pub fn spawn_watch(self: &Arc<Self>, tasks: &mut Tasks, revocations: RevocationList) {
+        let hub = self.clone();
+        tasks.spawn("live-watch", move || {
+            let (hub, revocations) = (hub.clone(), revocations.clone());
+            async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    hub.close_invalid(&revocations, chrono::Utc::now().timestamp());
+                }
+            }
+        });
+    }
+
+    fn close_invalid(&self, revocations: &RevocationList, now: i64) {
+        let mut sockets = self.sockets();
+        for list in sockets.values_mut() {
+            list.retain(|socket| {
+                let close = if socket
+                    .session_id
+                    .as_deref()
+                    .is_some_and(|sid| revocations.contains(sid))
+                {
+                    Some(CloseWith::Policy("session revoked"))
+                } else if socket.expires_at + self.leeway < now {
+                    Some(CloseWith::TokenExpired)
+                } else {
+                    None
+                };
+                if let Some(reason) = close {
+                    let _ = socket.tx.try_send(Outbound::Close(reason));
+                }
+                close.is_none()
+            });
+        }
+        sockets.retain(|_, list| !list.is_empty());
     }
 }
 
@@ -285,46 +364,89 @@ mod tests {
         }
     }
 
+    fn user(issuer: &str, subject: &str) -> UserRef {
+        UserRef {
+            issuer: issuer.into(),
+            subject: subject.into(),
+        }
+    }
+
+    fn auth(user: &UserRef, expires_at: i64) -> SocketAuth {
+        SocketAuth {
+            user: user.clone(),
+            session_id: Some(format!("sid-{}", user.subject)),
+            expires_at,
+        }
+    }
+
     #[tokio::test]
     async fn signals_reach_only_their_addressee_and_removal_closes_one_socket() {
-        let hub = Hub::new(None);
+        let hub = Hub::new(None, 0);
         let meeting = Uuid::now_v7();
-        let (_, mut alice) = hub.register(meeting, "alice", None);
-        let (_, mut bob) = hub.register(meeting, "bob", None);
-        hub.publish(meeting, &signal("bob")).await;
+        let later = chrono::Utc::now().timestamp() + 600;
+        let (alice_ref, bob_ref) = (user("reelstack", "alice"), user("reelstack", "bob"));
+        // Same subject text, another issuer: another user.
+        let other_bob = user("clerk", "bob");
+        let (_, mut alice) = hub.register(meeting, auth(&alice_ref, later));
+        let (_, mut bob) = hub.register(meeting, auth(&bob_ref, later));
+        let (_, mut clerk_bob) = hub.register(meeting, auth(&other_bob, later));
+        hub.publish(meeting, &signal("bob"), Some(&bob_ref)).await;
         assert!(matches!(bob.try_recv(), Ok(Outbound::Text(t)) if t.contains("\"signal\"")));
         assert!(alice.try_recv().is_err());
+        assert!(clerk_bob.try_recv().is_err(), "keyed by issuer and subject");
 
-        hub.publish(
-            meeting,
-            &Event::ParticipantLeft {
-                user_id: "bob".into(),
-                reason: "removed".into(),
-            },
-        )
-        .await;
+        let left = Event::ParticipantLeft {
+            user_id: "bob".into(),
+            reason: "removed".into(),
+        };
+        hub.publish(meeting, &left, Some(&bob_ref)).await;
         assert!(matches!(alice.try_recv(), Ok(Outbound::Text(_))));
         assert!(alice.try_recv().is_err(), "alice stays");
         assert!(matches!(bob.try_recv(), Ok(Outbound::Text(_))));
         assert!(matches!(
             bob.try_recv(),
-            Ok(Outbound::Close { policy: true, .. })
+            Ok(Outbound::Close(CloseWith::Policy(_)))
         ));
-        assert_eq!(hub.connected(meeting), 1);
+        assert!(matches!(clerk_bob.try_recv(), Ok(Outbound::Text(_))));
+        assert!(clerk_bob.try_recv().is_err(), "the other bob stays");
+        assert_eq!(hub.connected(meeting), 2);
 
         hub.publish(
             meeting,
             &Event::MeetingEnded {
                 reason: "ended".into(),
             },
+            None,
         )
         .await;
         assert!(matches!(alice.try_recv(), Ok(Outbound::Text(t)) if t.contains("meeting.ended")));
         assert!(matches!(
             alice.try_recv(),
-            Ok(Outbound::Close { policy: false, .. })
+            Ok(Outbound::Close(CloseWith::Normal(_)))
         ));
         assert_eq!(hub.connected(meeting), 0);
+    }
+
+    #[tokio::test]
+    async fn expired_tokens_close_their_sockets_unless_renewed() {
+        let hub = Hub::new(None, 0);
+        let meeting = Uuid::now_v7();
+        let now = chrono::Utc::now().timestamp();
+        let (a, b) = (user("clerk", "a"), user("clerk", "b"));
+        let (_, mut stale) = hub.register(meeting, auth(&a, now + 10));
+        let (renewed_id, mut renewed) = hub.register(meeting, auth(&b, now + 10));
+        assert!(hub.reauthenticate(meeting, renewed_id, &auth(&b, now + 120)));
+        assert!(
+            !hub.reauthenticate(meeting, renewed_id, &auth(&a, now + 120)),
+            "another user's token cannot take a socket over"
+        );
+        hub.close_invalid(&RevocationList::new(), now + 60);
+        assert!(matches!(
+            stale.try_recv(),
+            Ok(Outbound::Close(CloseWith::TokenExpired))
+        ));
+        assert!(renewed.try_recv().is_err());
+        assert_eq!(hub.connected(meeting), 1);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! A meeting's chat: posting (present participants, while the meeting has not
 //! ended) and its history, newest first by keyset.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use common::pagination::{encode_cursor, CursorQuery};
@@ -11,16 +10,17 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::dto::{ErrorEnvelope, MessageDto, MessagePage};
-use super::meetings::{ended_guard, meeting_id, membership, user_ref};
 use crate::db;
 use crate::domain::ChatText;
+use crate::dto::{ErrorEnvelope, MessageDto, MessagePage};
 use crate::live::Event;
+use crate::meetings::{ended_guard, meeting_id, membership, require_present, user_ref};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MessageRequest {
-    /// 1-2000 characters.
+    /// Up to 2000 characters, line breaks allowed, not blank.
+    #[schema(value_type = String, required = true, format = "multiline", max_length = 2000)]
     pub text: Option<String>,
 }
 
@@ -39,7 +39,7 @@ pub async fn post(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<MessageRequest>,
+    body: common::Json<MessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let text = match body.into_inner().text {
         Some(raw) => ChatText::parse(&raw).map_err(|e| ApiError::validation("text", &e))?,
@@ -47,13 +47,7 @@ pub async fn post(
     };
     let (meeting, me) = membership(&state, meeting_id(&path)?, &user).await?;
     ended_guard(&meeting)?;
-    if !me.is_present() {
-        return Err(ApiError::coded(
-            StatusCode::FORBIDDEN,
-            "NOT_PRESENT",
-            "Join the meeting again to chat",
-        ));
-    }
+    require_present(&me, "chat")?;
     let (id, sender) = (meeting.id, user_ref(&user));
     let (message, profile) = state
         .db
@@ -71,6 +65,7 @@ pub async fn post(
             &Event::MessageCreated {
                 message: message.clone(),
             },
+            None,
         )
         .await;
     Ok(HttpResponse::Created().json(message))

@@ -5,37 +5,15 @@ use actix_web::{web, HttpResponse};
 use common::tokens::ServiceCaller;
 use common::{ApiError, FieldErrors};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::dto::{ErrorEnvelope, EventResult, ProfileBatch, ProfileDto};
 use crate::db;
-use crate::directory::{Identity, FIRST_PARTY};
+use crate::directory::Identity;
+use crate::dto::{ErrorEnvelope, EventResult, ProfileBatch, ProfileDto};
 use crate::state::AppState;
+use common::events::{issuer_of, UserDeletion, UserUpsert};
 
 const MAX_BATCH: usize = 100;
-
-/// A user created or updated at an issuer (auth's outbox sends these).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UserUpsert {
-    /// Default `reelstack`.
-    pub issuer: Option<String>,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub image_url: Option<String>,
-    /// Increases with every change of the user (auth: `updatedAt` in microseconds);
-    /// an upsert older than the stored profile is ignored.
-    pub version: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DeleteParams {
-    /// Default `reelstack`.
-    pub issuer: Option<String>,
-    /// The version of the deletion; older than the stored profile: ignored.
-    pub version: Option<i64>,
-}
 
 fn subject_of(raw: &str) -> Result<String, ApiError> {
     let id = raw.trim();
@@ -66,7 +44,7 @@ pub async fn upsert_user(
     state: web::Data<AppState>,
     _caller: ServiceCaller,
     path: web::Path<String>,
-    body: web::Json<UserUpsert>,
+    body: common::Json<UserUpsert>,
 ) -> Result<HttpResponse, ApiError> {
     let subject = subject_of(&path)?;
     let body = body.into_inner();
@@ -76,7 +54,7 @@ pub async fn upsert_user(
         image_url: body.image_url,
         version: version_of(body.version)?,
     };
-    let issuer = body.issuer.unwrap_or_else(|| FIRST_PARTY.to_owned());
+    let issuer = issuer_of(body.issuer.as_deref()).to_owned();
     let (who, whose) = (issuer.clone(), subject.clone());
     let (_, applied) = state
         .db
@@ -89,7 +67,7 @@ pub async fn upsert_user(
 }
 
 #[utoipa::path(delete, path = "/internal/users/{id}", tag = "internal", security(("bearer" = [])),
-    params(("id" = String, Path, description = "The user's subject"), DeleteParams),
+    params(("id" = String, Path, description = "The user's subject"), UserDeletion),
     responses(
         (status = 200, description = "The profile is anonymized and marked deleted (or the event was stale)", body = EventResult),
         (status = 401, description = "Missing or invalid token", body = ErrorEnvelope),
@@ -100,14 +78,11 @@ pub async fn delete_user(
     state: web::Data<AppState>,
     _caller: ServiceCaller,
     path: web::Path<String>,
-    params: web::Query<DeleteParams>,
+    params: web::Query<UserDeletion>,
 ) -> Result<HttpResponse, ApiError> {
     let subject = subject_of(&path)?;
     let version = version_of(params.version)?;
-    let issuer = params
-        .issuer
-        .clone()
-        .unwrap_or_else(|| FIRST_PARTY.to_owned());
+    let issuer = issuer_of(params.issuer.as_deref()).to_owned();
     let (who, whose) = (issuer.clone(), subject.clone());
     let applied = state
         .db
@@ -122,6 +97,7 @@ pub async fn delete_user(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRequest {
     /// Subjects, at most 100.
+    #[schema(value_type = Vec<String>, required = true, max_items = 100)]
     pub ids: Option<Vec<String>>,
 }
 
@@ -136,7 +112,7 @@ pub struct BatchRequest {
 pub async fn batch(
     state: web::Data<AppState>,
     _caller: ServiceCaller,
-    body: web::Json<BatchRequest>,
+    body: common::Json<BatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let ids = match body.into_inner().ids {

@@ -2,9 +2,8 @@
 //! participants. Only participants see a meeting (404 for anyone else); only its
 //! host changes it (403 for the other participants).
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use common::domain::double_option;
+use common::domain::{double_option, double_option_whole_number};
 use common::pagination::{Page, PageQuery};
 use common::tokens::AuthUser;
 use common::{ApiError, FieldErrors};
@@ -12,63 +11,19 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::dto::{ErrorEnvelope, MeetingDto, MeetingPage, ParticipantDto, ParticipantList};
 use crate::db;
 use crate::db::meetings::{Joined, MeetingChanges, NewMeeting, UserRef};
-use crate::db::models::{Meeting, Participant};
 use crate::domain::{Description, DurationMinutes, JoinCode, MeetingTitle, ScheduledAt};
+use crate::dto::{ErrorEnvelope, MeetingDto, MeetingPage, ParticipantDto, ParticipantList};
+use crate::errors;
 use crate::live::Event;
+use crate::meetings::{meeting_id, meeting_not_found, membership, require_host, user_ref};
 use crate::state::AppState;
-
-pub(crate) fn user_ref(user: &AuthUser) -> UserRef {
-    UserRef {
-        issuer: user.issuer.clone(),
-        subject: user.subject.clone(),
-    }
-}
-
-pub(crate) fn meeting_not_found() -> ApiError {
-    ApiError::not_found("Meeting")
-}
-
-pub(crate) fn meeting_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| meeting_not_found())
-}
-
-fn meeting_ended() -> ApiError {
-    ApiError::coded(
-        StatusCode::CONFLICT,
-        "MEETING_ENDED",
-        "The meeting has ended",
-    )
-}
-
-/// The meeting and the caller's place in it; 404 unless the caller takes part.
-pub(crate) async fn membership(
-    state: &AppState,
-    id: Uuid,
-    user: &AuthUser,
-) -> Result<(Meeting, Participant), ApiError> {
-    let who = user_ref(user);
-    state
-        .db
-        .run(move |conn| db::meetings::membership(conn, id, &who))
-        .await?
-        .ok_or_else(meeting_not_found)
-}
-
-fn require_host(participant: &Participant) -> Result<(), ApiError> {
-    if participant.is_host() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("Only the host can do this".to_owned()))
-    }
-}
 
 /// Stores the caller in the directory when it does not know them yet, so that
 /// others see their name; a failure here does not stop the meeting action.
 async fn ensure_profile(state: &AppState, user: &AuthUser) {
-    if let Err(e) = super::profile::own_profile(state, user).await {
+    if let Err(e) = crate::directory::sync::own_profile(state, user).await {
         tracing::warn!(error = %e, "profile not synced; the caller's name stays unknown");
     }
 }
@@ -77,22 +32,41 @@ async fn ensure_profile(state: &AppState, user: &AuthUser) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingRequest {
-    /// 1-200 characters.
+    /// Up to 200 characters, not only white space.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, format = "text", max_length = 200)]
     pub title: Option<Option<String>>,
-    /// Up to 2000 characters.
+    /// Up to 2000 characters, line breaks allowed; blank or `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, format = "multiline-or-blank", max_length = 2000)]
     pub description: Option<Option<String>>,
-    /// RFC 3339 date and time.
+    /// An RFC 3339 date and time; blank or `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub scheduled_at: Option<Option<String>>,
-    /// 1-1440.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>, nullable)]
+    /// 1-1440; `null` clears it.
+    #[serde(default, deserialize_with = "double_option_whole_number")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1440)]
     pub duration_minutes: Option<Option<i64>>,
+}
+
+/// `POST /api/meetings`: the title is required.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code, reason = "documentation only")]
+pub struct NewMeetingRequest {
+    /// Up to 200 characters, not only white space.
+    #[schema(format = "text", max_length = 200)]
+    title: String,
+    /// Up to 2000 characters, line breaks allowed; blank means none.
+    #[schema(value_type = Option<String>, format = "multiline-or-blank", max_length = 2000)]
+    description: Option<String>,
+    /// An RFC 3339 date and time; blank means none.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    scheduled_at: Option<String>,
+    /// 1-1440.
+    #[schema(minimum = 1, maximum = 1440)]
+    duration_minutes: Option<i64>,
 }
 
 /// Checks a body; `creating` requires the title.
@@ -117,6 +91,7 @@ fn changes_of(body: MeetingRequest, creating: bool) -> Result<MeetingChanges, Ap
         None => {}
     }
     match body.scheduled_at {
+        Some(Some(raw)) if raw.trim().is_empty() => changes.scheduled_at = Some(None),
         Some(Some(raw)) => match ScheduledAt::parse(&raw) {
             Ok(t) => changes.scheduled_at = Some(Some(t.get())),
             Err(e) => errors.add("scheduledAt", e),
@@ -137,7 +112,7 @@ fn changes_of(body: MeetingRequest, creating: bool) -> Result<MeetingChanges, Ap
 }
 
 #[utoipa::path(post, path = "/api/meetings", tag = "meetings", security(("bearer" = [])),
-    request_body = MeetingRequest,
+    request_body = NewMeetingRequest,
     responses(
         (status = 201, description = "Created; the caller is its host", body = MeetingDto),
         (status = 400, description = "Malformed JSON or wrong types", body = ErrorEnvelope),
@@ -147,7 +122,7 @@ fn changes_of(body: MeetingRequest, creating: bool) -> Result<MeetingChanges, Ap
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<MeetingRequest>,
+    body: common::Json<MeetingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes_of(body.into_inner(), true)?;
     ensure_profile(&state, &user).await;
@@ -168,11 +143,24 @@ pub async fn create(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// scheduled, live or ended.
+    #[param(value_type = Option<MeetingStatus>, inline)]
     pub status: Option<String>,
+    /// Page number, 1-10000 (default 1).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
     /// 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
+}
+
+/// Where a meeting is in its life.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code, reason = "documentation only")]
+pub enum MeetingStatus {
+    Scheduled,
+    Live,
+    Ended,
 }
 
 #[utoipa::path(get, path = "/api/meetings", tag = "meetings", security(("bearer" = [])),
@@ -242,7 +230,7 @@ pub async fn patch(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<MeetingRequest>,
+    body: common::Json<MeetingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes_of(body.into_inner(), false)?;
     let (meeting, me) = membership(&state, meeting_id(&path)?, &user).await?;
@@ -281,6 +269,7 @@ pub async fn delete(
             &Event::MeetingEnded {
                 reason: "deleted".into(),
             },
+            None,
         )
         .await;
     Ok(HttpResponse::NoContent().finish())
@@ -290,6 +279,7 @@ pub async fn delete(
 #[serde(rename_all = "camelCase")]
 pub struct JoinRequest {
     /// `xxx-xxxx-xxx`; case, dashes and spaces do not matter.
+    #[schema(value_type = String, required = true, max_length = 64)]
     pub join_code: Option<String>,
 }
 
@@ -305,7 +295,7 @@ pub struct JoinRequest {
 pub async fn join(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<JoinRequest>,
+    body: common::Json<JoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let raw = body
         .into_inner()
@@ -325,18 +315,14 @@ pub async fn join(
                 let participant = participant_dto(&state, meeting.id, &user).await?;
                 state
                     .live
-                    .publish(meeting.id, &Event::ParticipantJoined { participant })
+                    .publish(meeting.id, &Event::ParticipantJoined { participant }, None)
                     .await;
             }
             Ok(HttpResponse::Ok().json(MeetingDto::from(*meeting)))
         }
         Joined::UnknownCode => Err(meeting_not_found()),
-        Joined::Ended => Err(meeting_ended()),
-        Joined::Removed => Err(ApiError::coded(
-            StatusCode::FORBIDDEN,
-            "REMOVED_FROM_MEETING",
-            "The host removed you from this meeting",
-        )),
+        Joined::Ended => Err(errors::meeting_ended()),
+        Joined::Removed => Err(errors::removed_from_meeting()),
     }
 }
 
@@ -387,6 +373,7 @@ pub async fn leave(
                 user_id: user.subject.clone(),
                 reason: "left".into(),
             },
+            Some(&user_ref(&user)),
         )
         .await;
     Ok(HttpResponse::NoContent().finish())
@@ -420,6 +407,7 @@ pub async fn end(
                     &Event::MeetingEnded {
                         reason: "ended".into(),
                     },
+                    None,
                 )
                 .await;
             Ok(HttpResponse::Ok().json(MeetingDto::from(ended)))
@@ -470,11 +458,7 @@ pub async fn remove_participant(
     let (meeting, me) = membership(&state, meeting_id(&raw_id)?, &user).await?;
     require_host(&me)?;
     if subject == me.subject {
-        return Err(ApiError::coded(
-            StatusCode::CONFLICT,
-            "CANNOT_REMOVE_HOST",
-            "The host cannot remove themselves; end the meeting instead",
-        ));
+        return Err(errors::cannot_remove_host());
     }
     let id = meeting.id;
     let target = subject.clone();
@@ -488,18 +472,14 @@ pub async fn remove_participant(
         .publish(
             id,
             &Event::ParticipantLeft {
-                user_id: removed.subject,
+                user_id: removed.subject.clone(),
                 reason: "removed".into(),
             },
+            Some(&UserRef {
+                issuer: removed.issuer,
+                subject: removed.subject,
+            }),
         )
         .await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-pub(crate) fn ended_guard(meeting: &Meeting) -> Result<(), ApiError> {
-    if meeting.status == "ended" {
-        Err(meeting_ended())
-    } else {
-        Ok(())
-    }
 }

@@ -2,95 +2,40 @@
 //! and edit the fields that are the user's own.
 
 use actix_web::{web, HttpResponse};
-use common::domain::{bounded_text, double_option};
+use common::domain::{bounded_multiline, bounded_text, double_option};
+use common::ratelimit::Limit;
 use common::tokens::AuthUser;
 use common::{ApiError, FieldErrors};
-use std::sync::Arc;
-
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::dto::{ErrorEnvelope, ProfileDto, SyncResult};
 use crate::db;
-use crate::db::models::Profile;
-use crate::db::profiles::{Applied, ProfileEdits};
-use crate::directory::SourceError;
+use crate::db::profiles::ProfileEdits;
+use crate::directory::sync::{deleted, own_profile, sync};
+use crate::dto::{ErrorEnvelope, ProfileDto, SyncResult};
 use crate::state::AppState;
 
 const MAX_BIO_CHARS: usize = 500;
 const MAX_PREFERENCES_BYTES: usize = 16 * 1024;
-
-fn source_error(err: SourceError) -> ApiError {
-    match err {
-        SourceError::NotFound => {
-            ApiError::NotFound("The identity provider has no such user".to_owned())
-        }
-        SourceError::Unavailable(cause) => {
-            tracing::warn!(%cause, "identity provider unavailable");
-            ApiError::coded(
-                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                "UPSTREAM_UNAVAILABLE",
-                "The identity provider is unavailable, retry later",
-            )
-        }
-    }
-}
-
-fn deleted() -> ApiError {
-    ApiError::not_found("Profile")
-}
-
-/// Fetches the caller from their issuer and stores it; `(profile, created)`.
-pub(crate) async fn sync(state: &AppState, user: &AuthUser) -> Result<(Profile, bool), ApiError> {
-    let identity = state.sources.fetch(user).await.map_err(source_error)?;
-    let (issuer, subject) = (user.issuer.clone(), user.subject.clone());
-    let (profile, applied) = state
-        .db
-        .run(move |conn| db::profiles::apply_identity(conn, &issuer, &subject, &identity))
-        .await?;
-    if applied != Applied::Stale {
-        state.profiles.changed(&user.issuer, &user.subject).await;
-    }
-    if profile.is_deleted() {
-        return Err(deleted());
-    }
-    Ok((profile, applied == Applied::Created))
-}
-
-/// The caller's profile (from the cache when it can), synced from the issuer the
-/// first time.
-pub(crate) async fn own_profile(
-    state: &AppState,
-    user: &AuthUser,
-) -> Result<Arc<Profile>, ApiError> {
-    let cached = state.profiles.get(&user.issuer, &user.subject);
-    let found = match cached {
-        Some(profile) => Some(profile),
-        None => {
-            let (issuer, subject) = (user.issuer.clone(), user.subject.clone());
-            state
-                .db
-                .run(move |conn| db::profiles::find(conn, &issuer, &subject))
-                .await?
-                .map(|p| state.profiles.put(p))
-        }
-    };
-    match found {
-        Some(p) if p.is_deleted() => Err(deleted()),
-        Some(p) => Ok(p),
-        None => sync(state, user).await.map(|(p, _)| Arc::new(p)),
-    }
-}
 
 #[utoipa::path(post, path = "/api/user/sync", tag = "directory", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's profile, fetched from its issuer and stored", body = SyncResult),
         (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorEnvelope),
         (status = 404, description = "The issuer has no such user, or the profile was deleted", body = ErrorEnvelope),
+        (status = 429, description = "Too many syncs by this user", body = ErrorEnvelope),
         (status = 503, description = "The issuer's API is unreachable; the stored profile is unchanged", body = ErrorEnvelope),
     ))]
 pub async fn sync_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    // Each sync costs a call to the issuer's API (Clerk's is rate-limited per app).
+    state
+        .limiter
+        .check(
+            &Limit::per_minute("directory_sync", state.settings.sync_per_user_per_min),
+            &format!("{}:{}", user.issuer, user.subject),
+        )
+        .await?;
     let (profile, created) = sync(&state, &user).await?;
     Ok(HttpResponse::Ok().json(SyncResult {
         user: profile.into(),
@@ -117,18 +62,30 @@ pub async fn get_profile(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchProfileRequest {
-    /// 1-100 characters; once set here, the issuer's name no longer replaces it.
+    /// Up to 100 characters, not only white space; once set here, the issuer's
+    /// name no longer replaces it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, format = "text", max_length = 100)]
     pub name: Option<Option<String>>,
-    /// Up to 500 characters.
+    /// Up to 500 characters, line breaks allowed; blank or `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, format = "multiline-or-blank", max_length = 500)]
     pub bio: Option<Option<String>>,
-    /// A JSON object of at most 16 KB, replacing the stored one.
+    /// A JSON object of at most 16 KB, replacing the stored one; no key or
+    /// string in it may hold U+0000 (PostgreSQL cannot store it).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub preferences: Option<Option<Value>>,
+}
+
+/// Whether a key or string anywhere in `value` holds U+0000.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 fn edits_of(body: PatchProfileRequest) -> Result<ProfileEdits, ApiError> {
@@ -143,19 +100,10 @@ fn edits_of(body: PatchProfileRequest) -> Result<ProfileEdits, ApiError> {
         None => {}
     }
     match body.bio {
-        Some(Some(raw)) => {
-            let bio = raw.trim();
-            if bio.chars().count() > MAX_BIO_CHARS {
-                errors.add("bio", format!("must be at most {MAX_BIO_CHARS} characters"));
-            } else if bio
-                .chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            {
-                errors.add("bio", "must not contain control characters");
-            } else {
-                edits.bio = Some((!bio.is_empty()).then(|| bio.to_owned()));
-            }
-        }
+        Some(Some(raw)) => match bounded_multiline(&raw, MAX_BIO_CHARS) {
+            Ok(bio) => edits.bio = Some(bio),
+            Err(e) => errors.add("bio", e),
+        },
         Some(None) => edits.bio = Some(None),
         None => {}
     }
@@ -163,6 +111,9 @@ fn edits_of(body: PatchProfileRequest) -> Result<ProfileEdits, ApiError> {
         Some(Some(value)) if value.is_object() => {
             if value.to_string().len() > MAX_PREFERENCES_BYTES {
                 errors.add("preferences", "must be at most 16 KB of JSON");
+            } else if holds_nul(&value) {
+                // PostgreSQL's jsonb cannot hold U+0000 in a key or string.
+                errors.add("preferences", "must not contain NUL characters (\\u0000)");
             } else {
                 edits.preferences = Some(value);
             }
@@ -185,7 +136,7 @@ fn edits_of(body: PatchProfileRequest) -> Result<ProfileEdits, ApiError> {
 pub async fn patch_profile(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<PatchProfileRequest>,
+    body: common::Json<PatchProfileRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let edits = edits_of(body.into_inner())?;
     own_profile(&state, &user).await?;

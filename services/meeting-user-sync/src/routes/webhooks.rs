@@ -1,14 +1,15 @@
 //! `POST /api/webhooks/clerk`: Clerk's user events, Svix-signed.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use common::ApiError;
 use serde_json::Value;
 
-use super::dto::{ErrorEnvelope, EventResult};
 use crate::db;
-use crate::directory::{clerk_identity, svix, CLERK};
+use crate::directory::{clerk_identity, svix};
+use crate::dto::{ErrorEnvelope, EventResult};
+use crate::errors;
 use crate::state::AppState;
+use common::issuer::CLERK;
 
 #[utoipa::path(post, path = "/api/webhooks/clerk", tag = "webhooks",
     request_body(content = Object, description = "A Clerk event (`user.created`, `user.updated`, `user.deleted`), signed by Svix: headers `svix-id`, `svix-timestamp`, `svix-signature`"),
@@ -35,7 +36,7 @@ pub async fn clerk(
     )
     .map_err(|e| {
         tracing::warn!(error = %e, "webhook refused");
-        ApiError::coded(StatusCode::UNAUTHORIZED, "INVALID_SIGNATURE", e.to_string())
+        errors::invalid_signature(e.to_string())
     })?;
     let event: Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::BadRequest("Malformed JSON body".to_owned()))?;

@@ -25,22 +25,5 @@ async fn health_reports_the_database_and_redis() {
 #[tokio::test]
 async fn the_openapi_document_is_served_and_matches_proto_docs() {
     let app = spawn_app().await;
-    let served: Value = reqwest::get(app.url("/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(served["paths"]["/api/user/sync"]["post"].is_object());
-    let generated = meeting_user_sync::openapi::document_json().unwrap();
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../proto-docs/meeting-user-sync.openapi.json");
-    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, &generated).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "proto-docs/meeting-user-sync.openapi.json is out of date: run `make openapi` and commit it"
-    );
+    testkit::app::assert_openapi_committed::<meeting_user_sync::MeetingUserSync>(&app).await;
 }

@@ -46,7 +46,7 @@ async fn a_first_party_user_is_synced_from_auth_with_a_service_token() {
 
 #[tokio::test]
 async fn fifty_concurrent_first_syncs_create_exactly_one_profile() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("SYNC_PER_USER_PER_MIN", "100")]).await;
     let (user, token) = app.clerk_user("Alan", "Turing");
     let responses = join_all((0..50).map(|_| app.sync(&token))).await;
     let mut created = 0;
@@ -61,6 +61,7 @@ async fn fifty_concurrent_first_syncs_create_exactly_one_profile() {
     assert_eq!(created, 1);
     let service = app.auth().service_token().await;
     let batch: Value = app
+        .internal()
         .send_json(
             Method::POST,
             "/internal/users/batch",
@@ -299,4 +300,30 @@ async fn an_edit_through_one_replica_is_read_through_another_within_a_second() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// Each sync asks the issuer's API (Clerk rate-limits it per application), so a
+/// user's syncs are limited; other users keep theirs.
+#[tokio::test]
+async fn syncs_are_rate_limited_per_user() {
+    let app = spawn_app_with(&[("SYNC_PER_USER_PER_MIN", "3")]).await;
+    let (_, token) = app.clerk_user("Ada", "Lovelace");
+    for _ in 0..3 {
+        assert_eq!(app.sync(&token).await.status(), StatusCode::OK);
+    }
+    let calls = app.clerk().api_requests();
+    let err = assert_error(
+        app.sync(&token).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+    )
+    .await;
+    assert!(err["error"]["details"]["retryAfter"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        app.clerk().api_requests(),
+        calls,
+        "a refused sync costs no Clerk call"
+    );
+    let (_, other) = app.clerk_user("Grace", "Hopper");
+    assert_eq!(app.sync(&other).await.status(), StatusCode::OK);
 }

@@ -1,15 +1,15 @@
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use meeting_user_sync::config::Settings;
-use meeting_user_sync::Application;
+use meeting_user_sync::MeetingUserSync;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use testkit::clerk_sim::{ClerkSim, ClerkUser, SignedWebhook};
-use testkit::{TestDb, TestIssuer};
+use testkit::{Client, Env, TestDb, TestIssuer};
 
 /// The first-party issuer, shared by the real auth instance and this service.
-pub const ISSUER: &str = "http://reelstack.test";
+pub const ISSUER: &str = testkit::ISSUER;
 pub const SERVICE_CLIENT: (&str, &str) = ("meetings", "meetings-test-secret");
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -19,9 +19,8 @@ fn migrations(service: &str) -> PathBuf {
 
 /// A real auth service on loopback, for first-party users and service tokens.
 pub struct Auth {
-    pub address: String,
+    pub api: Client,
     db_url: String,
-    client: reqwest::Client,
     _db: TestDb,
 }
 
@@ -34,41 +33,21 @@ impl Auth {
     pub async fn start_with(overrides: &[(&str, &str)]) -> Self {
         let db =
             TestDb::create("auth", auth::db::MIGRATIONS, &migrations("auth")).expect("auth db");
-        let mut vars: Vec<(String, String)> = [
-            ("APP_ENV", "local"),
-            ("PORT", "0"),
-            ("WORKERS", "1"),
-            ("DB_POOL_MAX_SIZE", "4"),
-            ("MIGRATE_ON_START", "false"),
-            ("AUTH_ISSUER", ISSUER),
-            ("AUTH_RL_SIGNUP_PER_IP_PER_HOUR", "0"),
-            ("AUTH_HASH_CONCURRENCY", "2"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        vars.push(("DATABASE_URL".into(), db.url.clone()));
-        vars.push((
-            "AUTH_INTERNAL_CLIENTS".into(),
-            format!("{}:{}", SERVICE_CLIENT.0, SERVICE_CLIENT.1),
-        ));
-        vars.push((
-            "MAIL_DIR".into(),
-            testkit::mail::mail_dir().display().to_string(),
-        ));
-        for (k, v) in overrides {
-            vars.push((k.to_string(), v.to_string()));
-        }
-        let settings = auth::config::Settings::load_from(vars).expect("auth settings");
-        let app = auth::Application::build(settings)
-            .await
-            .expect("auth builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
+        let env = Env::new(&db.url)
+            .with(&[
+                ("AUTH_RL_SIGNUP_PER_IP_PER_HOUR", "0"),
+                ("AUTH_HASH_CONCURRENCY", "2"),
+            ])
+            .set(
+                "AUTH_INTERNAL_CLIENTS",
+                format!("{}:{}", SERVICE_CLIENT.0, SERVICE_CLIENT.1),
+            )
+            .set("MAIL_DIR", testkit::mail::mail_dir().display().to_string())
+            .with(overrides);
+        let spawned = testkit::spawn::<auth::Auth>(env).await;
         Self {
-            address,
+            api: spawned.client,
             db_url: db.url.clone(),
-            client: reqwest::Client::new(),
             _db: db,
         }
     }
@@ -76,12 +55,9 @@ impl Auth {
     /// Ends the session of `token` (auth publishes the revocation).
     pub async fn logout(&self, token: &str) {
         let resp = self
-            .client
-            .post(format!("{}/api/auth/logout", self.address))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("logout sent");
+            .api
+            .send(Method::POST, "/api/auth/logout", Some(token), None)
+            .await;
         assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     }
 
@@ -96,13 +72,13 @@ impl Auth {
     pub async fn signup(&self, name: &str) -> (String, String) {
         let email = format!("u-{}@example.com", uuid::Uuid::now_v7().simple());
         let resp = self
-            .client
-            .post(format!("{}/api/auth/signup", self.address))
-            .header("x-real-ip", testkit::unique_ip())
-            .json(&json!({"name": name, "email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .expect("signup sent");
+            .api
+            .post(
+                "/api/auth/signup",
+                None,
+                &json!({"name": name, "email": email, "password": PASSWORD}),
+            )
+            .await;
         assert_eq!(resp.status(), StatusCode::CREATED);
         let body: Value = resp.json().await.expect("signup body");
         (
@@ -114,12 +90,14 @@ impl Auth {
     /// A service token (client credentials), as other services hold.
     pub async fn service_token(&self) -> String {
         let body: Value = self
-            .client
-            .post(format!("{}/internal/token", self.address))
-            .json(&json!({"clientId": SERVICE_CLIENT.0, "clientSecret": SERVICE_CLIENT.1}))
-            .send()
+            .api
+            .internal()
+            .post(
+                "/internal/token",
+                None,
+                &json!({"clientId": SERVICE_CLIENT.0, "clientSecret": SERVICE_CLIENT.1}),
+            )
             .await
-            .expect("token sent")
             .json()
             .await
             .expect("token body");
@@ -131,13 +109,19 @@ pub struct Shared {
     pub clerk: ClerkSim,
     pub auth: Auth,
     pub db_url: String,
-    _db: TestDb,
+    _db: Option<TestDb>,
 }
 
 pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
+    pub api: Client,
     pub shared: Arc<Shared>,
+}
+
+impl Deref for TestApp {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.api
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -157,10 +141,25 @@ pub async fn spawn_app_with_auth(auth: Auth, overrides: &[(&str, &str)]) -> Test
         &migrations("meeting-user-sync"),
     )
     .expect("test database");
+    let url = db.url.clone();
+    spawn_on(auth, url, Some(db), overrides).await
+}
+
+/// An app on a database of the test's own (a PostgreSQL it restarts).
+pub async fn spawn_app_on_database(url: &str, overrides: &[(&str, &str)]) -> TestApp {
+    spawn_on(Auth::start().await, url.to_owned(), None, overrides).await
+}
+
+async fn spawn_on(
+    auth: Auth,
+    db_url: String,
+    db: Option<TestDb>,
+    overrides: &[(&str, &str)],
+) -> TestApp {
     let shared = Arc::new(Shared {
         clerk: ClerkSim::start().await.expect("clerk-sim starts"),
         auth,
-        db_url: db.url.clone(),
+        db_url,
         _db: db,
     });
     let overrides = overrides
@@ -172,45 +171,24 @@ pub async fn spawn_app_with_auth(auth: Auth, overrides: &[(&str, &str)]) -> Test
 
 async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp {
     let clerk = &shared.clerk;
-    let mut vars: Vec<(String, String)> = vec![
-        ("APP_ENV".into(), "local".into()),
-        ("PORT".into(), "0".into()),
-        ("WORKERS".into(), "2".into()),
-        ("DB_POOL_MAX_SIZE".into(), "8".into()),
-        ("MIGRATE_ON_START".into(), "false".into()),
-        ("DATABASE_URL".into(), shared.db_url.clone()),
-        ("REDIS_URL".into(), testkit::redis_url()),
-        ("AUTH_ISSUER".into(), ISSUER.into()),
-        (
-            "AUTH_JWKS_URL".into(),
-            format!("{}/.well-known/jwks.json", shared.auth.address),
-        ),
-        ("AUTH_INTERNAL_URL".into(), shared.auth.address.clone()),
-        ("SERVICE_CLIENT_ID".into(), SERVICE_CLIENT.0.into()),
-        ("SERVICE_CLIENT_SECRET".into(), SERVICE_CLIENT.1.into()),
-        ("CLERK_ISSUER".into(), clerk.issuer().to_owned()),
-        ("CLERK_JWKS_URL".into(), clerk.jwks_url.clone()),
-        (
-            "CLERK_AUTHORIZED_PARTIES".into(),
-            clerk.authorized_party.clone(),
-        ),
-        ("CLERK_API_URL".into(), clerk.api_url.clone()),
-        ("CLERK_SECRET_KEY".into(), clerk.secret_key.clone()),
-        ("CLERK_WEBHOOK_SECRET".into(), clerk.webhook_secret.clone()),
-    ];
-    for (k, v) in &overrides {
-        vars.retain(|(key, _)| key != k);
-        vars.push((k.clone(), v.clone()));
-    }
-    let settings = Settings::load_from(vars).expect("settings");
-    let app = Application::build(settings)
-        .await
-        .expect("application builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let auth = &shared.auth.api;
+    let env = Env::new(&shared.db_url)
+        .with(&[("WORKERS", "2"), ("DB_POOL_MAX_SIZE", "8")])
+        .set("REDIS_URL", testkit::redis_url())
+        .set("AUTH_JWKS_URL", auth.url("/.well-known/jwks.json"))
+        .set("AUTH_INTERNAL_URL", auth.internal().address)
+        .set("SERVICE_CLIENT_ID", SERVICE_CLIENT.0)
+        .set("SERVICE_CLIENT_SECRET", SERVICE_CLIENT.1)
+        .set("CLERK_ISSUER", clerk.issuer())
+        .set("CLERK_JWKS_URL", clerk.jwks_url.clone())
+        .set("CLERK_AUTHORIZED_PARTIES", clerk.authorized_party.clone())
+        .set("CLERK_API_URL", clerk.api_url.clone())
+        .set("CLERK_SECRET_KEY", clerk.secret_key.clone())
+        .set("CLERK_WEBHOOK_SECRET", clerk.webhook_secret.clone())
+        .with_owned(&overrides);
+    let spawned = testkit::spawn::<MeetingUserSync>(env).await;
     TestApp {
-        address,
-        client: reqwest::Client::new(),
+        api: spawned.client,
         shared,
     }
 }
@@ -222,44 +200,6 @@ impl TestApp {
 
     pub fn auth(&self) -> &Auth {
         &self.shared.auth
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
-
-    pub fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-    ) -> reqwest::RequestBuilder {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        req
-    }
-
-    pub async fn get_as(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token))
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn send_json(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: &Value,
-    ) -> Response {
-        self.request(method, path, token)
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
     }
 
     pub async fn sync(&self, token: &str) -> Response {
@@ -277,9 +217,11 @@ impl TestApp {
             uuid::Uuid::now_v7().simple()
         );
         let user = self.clerk().create_user(first, last, &email);
+        // Ten minutes (Clerk's last one): no `token.expiring` frame in a test's way.
+        let exp = chrono::Utc::now().timestamp() + 600;
         let token = self
             .clerk()
-            .session_token(&user.id, &json!({}))
+            .session_token(&user.id, &json!({ "exp": exp }))
             .expect("session token");
         (user, token)
     }
@@ -325,7 +267,7 @@ impl TestApp {
     fn live_url(&self, meeting: &str) -> String {
         format!(
             "{}/api/meetings/{meeting}/live",
-            self.address.replacen("http://", "ws://", 1)
+            self.api.address.replacen("http://", "ws://", 1)
         )
     }
 
@@ -349,34 +291,70 @@ impl TestApp {
         socket
     }
 
-    /// Tries to open the live socket; the HTTP status when the upgrade is refused.
+    /// Tries to open the live socket with the token carried as `carrier` says;
+    /// the HTTP status when the upgrade is refused, and the subprotocol the server
+    /// selected when it is accepted.
     pub async fn try_connect_live(
         &self,
         meeting: &str,
         token: Option<&str>,
-        in_query: bool,
-    ) -> StatusCode {
+        carrier: TokenIn,
+    ) -> (StatusCode, Option<String>) {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         use tokio_tungstenite::tungstenite::Error;
         let mut url = self.live_url(meeting);
-        if let (true, Some(token)) = (in_query, token) {
+        if let (TokenIn::Query, Some(token)) = (carrier, token) {
             url.push_str(&format!("?access_token={token}"));
         }
         let mut request = url.into_client_request().expect("request");
-        if let (false, Some(token)) = (in_query, token) {
-            request.headers_mut().insert(
-                "authorization",
-                format!("Bearer {token}").parse().expect("header"),
-            );
+        match (carrier, token) {
+            (TokenIn::Header, Some(token)) => {
+                request.headers_mut().insert(
+                    "authorization",
+                    format!("Bearer {token}").parse().expect("header"),
+                );
+            }
+            (TokenIn::Protocol, Some(token)) => {
+                request.headers_mut().insert(
+                    "sec-websocket-protocol",
+                    format!("bearer, {token}").parse().expect("header"),
+                );
+            }
+            _ => {}
         }
         match tokio_tungstenite::connect_async(request).await {
-            Ok(_) => StatusCode::SWITCHING_PROTOCOLS,
-            Err(Error::Http(response)) => {
-                StatusCode::from_u16(response.status().as_u16()).expect("status")
-            }
+            Ok((_, response)) => (
+                StatusCode::SWITCHING_PROTOCOLS,
+                response
+                    .headers()
+                    .get("sec-websocket-protocol")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            ),
+            Err(Error::Http(response)) => (
+                StatusCode::from_u16(response.status().as_u16()).expect("status"),
+                None,
+            ),
             Err(other) => panic!("unexpected error: {other}"),
         }
     }
+
+    /// The status only, token in the `Authorization` header.
+    pub async fn live_status(&self, meeting: &str, token: Option<&str>) -> StatusCode {
+        self.try_connect_live(meeting, token, TokenIn::Header)
+            .await
+            .0
+    }
+}
+
+/// How a test carries the access token to the live route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenIn {
+    Header,
+    /// `Sec-WebSocket-Protocol: bearer, <token>`.
+    Protocol,
+    /// `?access_token=` (refused: tokens never travel in URLs).
+    Query,
 }
 
 /// The next JSON frame from the server (pings skipped), within 5 s.

@@ -7,13 +7,14 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 async fn put_user(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
-    app.send_json(
-        Method::PUT,
-        &format!("/internal/users/{id}"),
-        Some(token),
-        &body,
-    )
-    .await
+    app.internal()
+        .send_json(
+            Method::PUT,
+            &format!("/internal/users/{id}"),
+            Some(token),
+            &body,
+        )
+        .await
 }
 
 async fn applied(resp: reqwest::Response) -> String {
@@ -52,6 +53,7 @@ async fn user_events_apply_by_version_and_deletions_hide_profiles() {
         let (app, service) = (&app, &service);
         async move {
             let resp = app
+                .internal()
                 .send_json(
                     Method::POST,
                     "/internal/users/batch",
@@ -71,6 +73,7 @@ async fn user_events_apply_by_version_and_deletions_hide_profiles() {
     assert_eq!(items[0]["imageUrl"], "https://img.example/a.png");
 
     let stale_delete = app
+        .internal()
         .request(
             Method::DELETE,
             &format!("/internal/users/{id}?version=250"),
@@ -81,6 +84,7 @@ async fn user_events_apply_by_version_and_deletions_hide_profiles() {
         .unwrap();
     assert_eq!(applied(stale_delete).await, "stale");
     let delete = app
+        .internal()
         .request(
             Method::DELETE,
             &format!("/internal/users/{id}?version=400"),
@@ -119,26 +123,28 @@ async fn bad_internal_requests_are_refused() {
     .await;
     let too_many: Vec<String> = (0..101).map(|n| format!("u{n}")).collect();
     let err = assert_error(
-        app.send_json(
-            Method::POST,
-            "/internal/users/batch",
-            Some(&service),
-            &json!({"ids": too_many}),
-        )
-        .await,
+        app.internal()
+            .send_json(
+                Method::POST,
+                "/internal/users/batch",
+                Some(&service),
+                &json!({"ids": too_many}),
+            )
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "VALIDATION_FAILED",
     )
     .await;
     assert_eq!(error_fields(&err), vec!["ids"]);
     assert_error(
-        app.send_json(
-            Method::POST,
-            "/internal/users/batch",
-            Some(&service),
-            &json!({}),
-        )
-        .await,
+        app.internal()
+            .send_json(
+                Method::POST,
+                "/internal/users/batch",
+                Some(&service),
+                &json!({}),
+            )
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "VALIDATION_FAILED",
     )
@@ -156,6 +162,7 @@ async fn internal_routes_need_a_service_token() {
         (Method::DELETE, "/internal/users/abc?version=1"),
     ] {
         let none = app
+            .internal()
             .request(method.clone(), path, None)
             .json(&json!({"ids": [], "version": 1}))
             .send()
@@ -164,6 +171,7 @@ async fn internal_routes_need_a_service_token() {
         assert_error(none, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
         for token in [&user_token, &clerk_token] {
             let resp = app
+                .internal()
                 .request(method.clone(), path, Some(token))
                 .json(&json!({"ids": [], "version": 1}))
                 .send()

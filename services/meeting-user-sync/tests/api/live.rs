@@ -149,10 +149,7 @@ async fn ending_the_meeting_closes_every_socket_with_a_reason() {
         );
         assert_eq!(next_close(socket).await, (1000, "meeting ended".to_owned()));
     }
-    assert_eq!(
-        a.try_connect_live(&id, Some(&host), false).await,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(a.live_status(&id, Some(&host)).await, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
@@ -182,7 +179,7 @@ async fn a_removed_participant_is_disconnected_and_the_others_are_told() {
         (1008, "removed from the meeting".to_owned())
     );
     assert_eq!(
-        app.try_connect_live(&id, Some(&guest), false).await,
+        app.live_status(&id, Some(&guest)).await,
         StatusCode::NOT_FOUND
     );
     assert!(
@@ -214,7 +211,7 @@ async fn a_revoked_session_is_disconnected_within_seconds() {
         "closed within seconds"
     );
     assert_eq!(
-        app.try_connect_live(id, Some(&guest), false).await,
+        app.live_status(id, Some(&guest)).await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -225,27 +222,32 @@ async fn the_socket_needs_a_valid_token_a_membership_and_an_upgrade() {
     let (host, _, _, id, _) = meeting_with_guest(&app).await;
     let (_, stranger) = app.clerk_user("Not", "Invited");
     let forged = app.forged_token().await;
+    assert_eq!(app.live_status(&id, None).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.try_connect_live(&id, None, false).await,
+        app.live_status(&id, Some(&forged)).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.try_connect_live(&id, Some(&forged), false).await,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.try_connect_live(&id, Some(&stranger), false).await,
+        app.live_status(&id, Some(&stranger)).await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        app.try_connect_live(&uuid::Uuid::now_v7().to_string(), Some(&host), false)
+        app.live_status(&uuid::Uuid::now_v7().to_string(), Some(&host))
             .await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        app.try_connect_live(&id, Some(&host), true).await,
-        StatusCode::SWITCHING_PROTOCOLS,
-        "a token in access_token works too"
+        app.try_connect_live(&id, Some(&host), TokenIn::Protocol)
+            .await,
+        (StatusCode::SWITCHING_PROTOCOLS, Some("bearer".to_owned())),
+        "a browser's token in Sec-WebSocket-Protocol works, and the server selects `bearer`"
+    );
+    assert_eq!(
+        app.try_connect_live(&id, Some(&host), TokenIn::Query)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED,
+        "a token in the URL is not taken: proxies and access logs would keep it"
     );
     let plain = app.get_as(&format!("/api/meetings/{id}/live"), &host).await;
     assert_error(plain, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
@@ -288,4 +290,133 @@ async fn the_host_going_live_makes_a_scheduled_meeting_live() {
         .await
         .unwrap();
     assert_eq!(now["status"], "live");
+}
+
+/// A signal goes only to a participant who is present: one who left gets none
+/// (the sender is told), and leaving closes the leaver's own sockets.
+#[tokio::test]
+async fn signals_go_to_present_participants_and_leaving_closes_the_socket() {
+    let app = spawn_app().await;
+    let (host, guest, guest_id, id, _) = meeting_with_guest(&app).await;
+    let mut host_socket = app.connect_live(&id, &host).await;
+    let mut guest_socket = app.connect_live(&id, &guest).await;
+    let resp = app
+        .request(
+            Method::POST,
+            &format!("/api/meetings/{id}/leave"),
+            Some(&guest),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        next_close(&mut guest_socket).await,
+        (1000, "left the meeting".to_owned())
+    );
+    let left = next_frame(&mut host_socket).await;
+    assert_eq!(left["type"], "participant.left");
+    send_frame(
+        &mut host_socket,
+        json!({"type": "signal", "to": guest_id, "payload": {"sdp": "offer"}}),
+    )
+    .await;
+    let reply = next_frame(&mut host_socket).await;
+    assert_eq!(reply["type"], "error");
+    assert!(
+        reply["message"].as_str().unwrap().contains("not present"),
+        "{reply}"
+    );
+}
+
+/// Signal frames are limited per socket (bursts of twice the rate); past it the
+/// sender is told and nothing more is relayed.
+#[tokio::test]
+async fn signals_are_rate_limited_per_socket() {
+    let app = spawn_app_with(&[("LIVE_SIGNALS_PER_SEC", "5")]).await;
+    let (host, guest, guest_id, id, _) = meeting_with_guest(&app).await;
+    let mut host_socket = app.connect_live(&id, &host).await;
+    let mut guest_socket = app.connect_live(&id, &guest).await;
+    for n in 0..30 {
+        send_frame(
+            &mut host_socket,
+            json!({"type": "signal", "to": guest_id, "payload": {"candidate": n}}),
+        )
+        .await;
+    }
+    let mut refused = 0;
+    while !stays_quiet_for_error(&mut host_socket, &mut refused).await {}
+    let mut relayed = 0;
+    while !stays_quiet(&mut guest_socket, Duration::from_millis(500)).await {
+        relayed += 1;
+    }
+    assert!(
+        refused >= 15,
+        "the sender was told of {refused} refused signals"
+    );
+    assert!((10..=15).contains(&relayed), "{relayed} signals relayed");
+}
+
+/// Counts the sender's error frames until it stays quiet for half a second;
+/// true once quiet.
+async fn stays_quiet_for_error(socket: &mut Socket, refused: &mut usize) -> bool {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    match tokio::time::timeout(Duration::from_millis(500), socket.next()).await {
+        Err(_) => true,
+        Ok(Some(Ok(Message::Text(text)))) => {
+            let frame: Value = serde_json::from_str(text.as_str()).unwrap();
+            if frame["type"] == "error" && frame["message"].as_str().unwrap().contains("too many") {
+                *refused += 1;
+            }
+            false
+        }
+        Ok(_) => false,
+    }
+}
+
+/// A socket lives as long as the token that opened it (Clerk's last a minute):
+/// the client is told when it is about to expire, and closed with 4001 unless it
+/// sent a newer token of the same user.
+#[tokio::test]
+async fn sockets_close_when_their_token_expires_unless_renewed() {
+    let app = spawn_app_with(&[("JWT_LEEWAY_SECS", "0")]).await;
+    let (host_user, _) = app.clerk_user("Short", "Lived");
+    let soon = chrono::Utc::now().timestamp() + 3;
+    let short = app
+        .clerk()
+        .session_token(&host_user.id, &json!({"exp": soon}))
+        .unwrap();
+    let meeting = create_meeting(&app, &short, "Expiring").await;
+    let id = meeting["id"].as_str().unwrap().to_owned();
+
+    let mut stale = app.connect_live(&id, &short).await;
+    let notice = next_frame(&mut stale).await;
+    assert_eq!(notice["type"], "token.expiring");
+    assert_eq!(notice["expiresAt"], soon);
+
+    let mut renewed = app.connect_live(&id, &short).await;
+    assert_eq!(next_frame(&mut renewed).await["type"], "token.expiring");
+    let longer = app
+        .clerk()
+        .session_token(&host_user.id, &json!({"exp": soon + 600}))
+        .unwrap();
+    send_frame(&mut renewed, json!({"type": "auth", "token": longer})).await;
+    let ack = next_frame(&mut renewed).await;
+    assert_eq!(ack["type"], "authenticated", "{ack}");
+    assert_eq!(ack["expiresAt"], soon + 600);
+    // Another user's token cannot take the socket over.
+    let (_, stranger) = app.clerk_user("Not", "Host");
+    send_frame(&mut renewed, json!({"type": "auth", "token": stranger})).await;
+    assert_eq!(next_frame(&mut renewed).await["type"], "error");
+
+    assert_eq!(
+        next_close(&mut stale).await.0,
+        4001,
+        "the socket of the expired token is closed"
+    );
+    assert!(
+        stays_quiet(&mut renewed, Duration::from_millis(1500)).await,
+        "the renewed socket stays open past the first token's expiry"
+    );
 }

@@ -14,4 +14,5 @@ mod internal;
 mod live;
 mod meetings;
 mod outbox;
+mod resilience;
 mod webhooks;

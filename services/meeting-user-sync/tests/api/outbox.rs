@@ -30,7 +30,7 @@ async fn users_signed_up_while_the_directory_was_down_arrive_after_it_starts_eac
         "nothing delivered while the directory is down"
     );
 
-    let app = spawn_app_with_auth(auth, &[("PORT", &port.to_string())]).await;
+    let app = spawn_app_with_auth(auth, &[("INTERNAL_PORT", &port.to_string())]).await;
     let deadline = Instant::now() + Duration::from_secs(15);
     while app.auth().pending_events() > 0 {
         assert!(Instant::now() < deadline, "the outbox never drained");
@@ -38,6 +38,7 @@ async fn users_signed_up_while_the_directory_was_down_arrive_after_it_starts_eac
     }
     let service = app.auth().service_token().await;
     let found: Value = app
+        .internal()
         .send_json(
             Method::POST,
             "/internal/users/batch",

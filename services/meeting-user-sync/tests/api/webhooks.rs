@@ -29,6 +29,7 @@ async fn user_events_create_update_and_delete_profiles() {
         let app = &app;
         async move {
             let body: Value = app
+                .internal()
                 .send_json(
                     reqwest::Method::POST,
                     "/internal/users/batch",

@@ -1,0 +1,162 @@
+//! Supervised background tasks (outbox worker, Redis subscribers, sweepers): a
+//! task that returns or panics is logged with its name and started again after a
+//! backoff, so none disappears silently. All of them stop with the server.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
+
+use crate::retry::Backoff;
+
+/// Waits between restarts: 1 s doubling to 60 s; reset once a run lasted a minute.
+const RESTART: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60), 0.25);
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+
+/// The background tasks of one service process.
+pub struct Tasks {
+    handles: Vec<JoinHandle<()>>,
+    restart: Backoff,
+}
+
+impl Default for Tasks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Aborts the running attempt when its supervisor is dropped or aborted.
+struct AbortOnDrop(JoinHandle<anyhow::Result<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Tasks {
+    pub fn new() -> Self {
+        Self::with_backoff(RESTART)
+    }
+
+    /// With another wait between restarts (tests).
+    pub fn with_backoff(restart: Backoff) -> Self {
+        Self {
+            handles: Vec::new(),
+            restart,
+        }
+    }
+
+    /// Runs the future `start` makes as the task `name`, for the life of the
+    /// process: when it ends (with or without an error) or panics, the event is
+    /// logged and counted, and a fresh future from `start` runs after a backoff.
+    pub fn spawn<F, Fut>(&mut self, name: &'static str, mut start: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let restart = self.restart;
+        self.handles.push(tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                let began = Instant::now();
+                let mut attempt = AbortOnDrop(tokio::spawn(start()));
+                match (&mut attempt.0).await {
+                    Ok(Ok(())) => tracing::warn!(task = name, "background task ended; restarting"),
+                    Ok(Err(error)) => {
+                        tracing::error!(task = name, error = ?error, "background task failed; restarting")
+                    }
+                    Err(join) if join.is_panic() => {
+                        let payload = join.into_panic();
+                        let message = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        tracing::error!(task = name, panic = %message, "background task panicked; restarting");
+                    }
+                    Err(_) => return,
+                }
+                metrics::counter!("background_task_restarts_total", "task" => name).increment(1);
+                if began.elapsed() >= HEALTHY_RUN {
+                    failures = 0;
+                }
+                failures = failures.saturating_add(1);
+                tokio::time::sleep(restart.delay(failures)).await;
+            }
+        }));
+    }
+
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// Stops every task (each running attempt with its supervisor).
+    pub fn abort_all(self) {
+        for handle in self.handles {
+            handle.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    fn quick() -> Tasks {
+        Tasks::with_backoff(Backoff::new(
+            Duration::from_millis(10),
+            Duration::from_millis(20),
+            0.0,
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_task_that_panics_or_returns_is_started_again() {
+        let runs = Arc::new(AtomicU32::new(0));
+        let mut tasks = quick();
+        let counter = runs.clone();
+        tasks.spawn("flaky", move || {
+            let counter = counter.clone();
+            async move {
+                match counter.fetch_add(1, Ordering::SeqCst) {
+                    0 => panic!("first run fails"),
+                    1 => Ok(()),
+                    2 => Err(anyhow::anyhow!("third run errs")),
+                    _ => std::future::pending().await,
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 4);
+        tasks.abort_all();
+    }
+
+    #[tokio::test]
+    async fn aborting_stops_the_running_attempt() {
+        let ticks = Arc::new(AtomicU32::new(0));
+        let mut tasks = quick();
+        let counter = ticks.clone();
+        tasks.spawn("ticker", move || {
+            let counter = counter.clone();
+            async move {
+                loop {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tasks.abort_all();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let stopped_at = ticks.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(ticks.load(Ordering::SeqCst), stopped_at);
+    }
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Schemathesis against each service of a running stack: test cases generated from
+# the service's own GET /openapi.json, every check (`--checks all`), a fixed seed.
+# Meant for deploy/local/test.sh once the stack is up; exits non-zero when any
+# service has a finding, after printing one summary line per run.
+#
+# Settings:
+#   SCHEMATHESIS_SEED          seed of every run (default 20261201)
+#   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation in the fuzzing phase, and scenarios
+#                              in the stateful one (default 100). The coverage phase tries
+#                              every boundary and type of the schema whatever this says;
+#                              100 found every kind of finding that 200 did (50 missed one),
+#                              and all runs take about a minute on 2 cores, leaving room for
+#                              them to get slower once more generated requests pass validation.
+#   SCHEMATHESIS_AUTH_PORT, SCHEMATHESIS_MEDIA_CATALOG_PORT, SCHEMATHESIS_MEETING_USER_SYNC_PORT
+#                              where the services listen (default 8081, 8082, 8084)
+#   SCHEMATHESIS_HOST          their address (default 127.0.0.1)
+#   SCHEMATHESIS_REPORT_DIR    where reports go (default .run/schemathesis)
+#
+# A fresh user is signed up at auth; every run gets its own session of that user
+# (a login), since some auth operations end the session they are called with.
+# Those (POST /api/auth/logout, DELETE /api/auth/sessions/{id}, POST
+# /api/auth/logout-all) are tested in runs of their own, logout-all last because it
+# ends every session of the user. /internal is excluded everywhere: the gateway
+# never routes it and it takes service tokens, not user tokens.
+#
+# Signing up counts against AUTH_RL_SIGNUP_PER_IP_PER_HOUR (20 by default, 1000 in
+# test.sh's stack), and the auth run itself sends many signups and logins; a stack
+# with the default limits may answer 429 to this script's own signup for an hour.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SEED="${SCHEMATHESIS_SEED:-20261201}"
+MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-100}"
+HOST="${SCHEMATHESIS_HOST:-127.0.0.1}"
+AUTH_PORT="${SCHEMATHESIS_AUTH_PORT:-${SERVICE_PORT[auth]}}"
+MEDIA_CATALOG_PORT="${SCHEMATHESIS_MEDIA_CATALOG_PORT:-${SERVICE_PORT[media-catalog]}}"
+MEETING_USER_SYNC_PORT="${SCHEMATHESIS_MEETING_USER_SYNC_PORT:-${SERVICE_PORT[meeting-user-sync]}}"
+REPORTS="${SCHEMATHESIS_REPORT_DIR:-$RUN/schemathesis}"
+VENV="$RUN/schemathesis-venv"
+REQUIREMENTS="$ROOT/deploy/local/schemathesis-requirements.txt"
+# The per-operation exceptions (statuses only the server can decide), each explained there.
+CONFIG="$ROOT/deploy/local/schemathesis.toml"
+AUTH_URL="http://$HOST:$AUTH_PORT"
+
+[[ "$SEED" =~ ^[0-9]+$ ]] || die "SCHEMATHESIS_SEED must be a non-negative integer, not '$SEED'"
+[[ "$MAX_EXAMPLES" =~ ^[1-9][0-9]*$ ]] || die "SCHEMATHESIS_MAX_EXAMPLES must be a positive integer, not '$MAX_EXAMPLES'"
+
+# The virtualenv, (re)installed when the requirements file changed.
+ensure_venv() {
+  local stamp="$VENV/.requirements.sha256" want
+  want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
+  if [ -x "$VENV/bin/schemathesis" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || die "python3 not found (schemathesis needs Python 3.11 or newer)"
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "schemathesis needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)"
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    [ "$(id -u)" -eq 0 ] || die "python3 cannot create virtualenvs; run: sudo apt-get install -y python3-venv"
+    log "installing python3-venv"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >>"$LOGS/apt.log" 2>&1 \
+      || die "apt-get install python3-venv failed (see $LOGS/apt.log)"
+  fi
+  log "installing schemathesis into $VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" || die "could not create $VENV"
+  "$VENV/bin/pip" install --disable-pip-version-check -q -r "$REQUIREMENTS" >"$LOGS/schemathesis-install.log" 2>&1 \
+    || die "pip install failed (see $LOGS/schemathesis-install.log)"
+  echo "$want" > "$stamp"
+}
+
+# Reads one field of the JSON on stdin: json_field accessToken
+json_field() {
+  "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# POSTs JSON to auth; answers with the body on success. Waits once for a 429's
+# Retry-After (at most a minute): the auth run of a previous call may have used
+# up the per-minute login limit.
+auth_post() {
+  local path="$1" body="$2" out="$RUN/schemathesis-auth-response.json" code attempt retry
+  for attempt in 1 2; do
+    code="$(curl -sS -o "$out" -D "$out.headers" -w '%{http_code}' -X POST "$AUTH_URL$path" \
+      -H 'content-type: application/json' -d "$body")" || die "auth is not reachable at $AUTH_URL"
+    case "$code" in
+      200|201) cat "$out"; rm -f "$out" "$out.headers"; return 0 ;;
+      429)
+        retry="$(tr -d '\r' < "$out.headers" | awk -F': *' 'tolower($1)=="retry-after" {print $2}')"
+        if [ "$attempt" = 1 ] && [[ "$retry" =~ ^[0-9]+$ ]] && [ "$retry" -le 60 ]; then
+          log "auth rate-limited POST $path; waiting ${retry}s"
+          sleep "$((retry + 1))"
+          continue
+        fi
+        die "auth answered 429 to POST $path ($(cat "$out")); raise the AUTH_RL_* limits of the stack or wait" ;;
+      *) die "auth answered $code to POST $path: $(cat "$out")" ;;
+    esac
+  done
+}
+
+ensure_venv
+for port in "$AUTH_PORT" "$MEDIA_CATALOG_PORT" "$MEETING_USER_SYNC_PORT"; do
+  curl -fsS -o /dev/null "http://$HOST:$port/health/ready" \
+    || die "no service ready at http://$HOST:$port (start the stack first)"
+done
+
+# One user, one session per run, all opened before the first run: the auth run
+# sends enough logins to hit the per-IP login limit for a minute.
+email="schemathesis-$(date +%s)-$$-$RANDOM@example.com"
+password="st-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+signup="$(auth_post /api/auth/signup "{\"name\":\"Schemathesis\",\"email\":\"$email\",\"password\":\"$password\"}")"
+declare -A TOKEN
+TOKEN[auth]="$(json_field accessToken <<<"$signup")"
+for run in media-catalog meeting-user-sync auth-logout auth-revoke-session auth-logout-all; do
+  TOKEN[$run]="$(auth_post /api/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json_field accessToken)"
+done
+log "signed up $email; seed $SEED, max examples $MAX_EXAMPLES; reports in $REPORTS"
+
+# The operations that end the session they are called with; see the header.
+SESSION_ENDERS=("POST /api/auth/logout" "DELETE /api/auth/sessions/{id}" "POST /api/auth/logout-all")
+auth_main_filters=()
+for op in "${SESSION_ENDERS[@]}"; do auth_main_filters+=(--exclude-name "$op"); done
+
+summaries=()
+failed=0
+# run_schemathesis RUN PORT [filter options...]
+run_schemathesis() {
+  local run="$1" port="$2" dir="$REPORTS/$1" rc=0 started elapsed
+  shift 2
+  rm -rf "$dir"; mkdir -p "$dir"
+  local cmd=("$VENV/bin/schemathesis" --config-file "$CONFIG" run "http://$HOST:$port/openapi.json"
+    --url "http://$HOST:$port"
+    --checks all
+    --seed "$SEED"
+    --generation-database none
+    --max-examples "$MAX_EXAMPLES"
+    --continue-on-failure
+    --workers 1
+    -H "Authorization: Bearer ${TOKEN[$run]}"
+    --exclude-path-regex '^/internal'
+    "$@"
+    --no-color
+    --report-json-path "$dir/report.json"
+    --report-junit-path "$dir/junit.xml"
+    --report-ndjson-path "$dir/events.ndjson")
+  log "schemathesis: $run (http://$HOST:$port)"
+  started="$(date +%s.%N)"
+  # Run from the report folder: no schemathesis.toml of a parent folder applies by accident.
+  (cd "$dir" && "${cmd[@]}") >"$dir/output.txt" 2>&1 || rc=$?
+  elapsed="$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+  [ "$rc" -eq 0 ] || failed=1
+  summaries+=("$("$VENV/bin/python" - "$run" "$rc" "$elapsed" "$dir" <<'PY'
+import json, sys
+run, rc, elapsed, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+try:
+    report = json.load(open(f"{folder}/report.json"))
+except (OSError, ValueError):
+    print(f"{run:20} exit {rc}: no report (see {folder}/output.txt)")
+    sys.exit()
+cases = report["test_cases"]
+kinds = ", ".join(f"{f['code']} {f['title']} x{f['count']}" for f in report["failures"])
+errors = sum(e["count"] for e in report["errors"])
+status = "ok" if rc == 0 else ("findings" if rc == 1 else "error")
+line = f"{run:20} {status:8} {cases['unique_failures']:3} unique failures, {errors} errors, {cases['generated']} cases, {elapsed}s"
+print(line + (f"\n{'':29}{kinds}" if kinds else ""))
+PY
+)")
+}
+
+# Revoking runs last (see the header); each run has a session of its own.
+run_schemathesis auth "$AUTH_PORT" "${auth_main_filters[@]}"
+run_schemathesis media-catalog "$MEDIA_CATALOG_PORT"
+run_schemathesis meeting-user-sync "$MEETING_USER_SYNC_PORT"
+run_schemathesis auth-logout "$AUTH_PORT" --include-name "POST /api/auth/logout"
+run_schemathesis auth-revoke-session "$AUTH_PORT" --include-name "DELETE /api/auth/sessions/{id}"
+run_schemathesis auth-logout-all "$AUTH_PORT" --include-name "POST /api/auth/logout-all"
+
+echo
+echo "schemathesis $("$VENV/bin/schemathesis" --version | awk '{print $NF}'), seed $SEED, max examples $MAX_EXAMPLES (reports: $REPORTS/<run>/output.txt)"
+printf '  %s\n' "${summaries[@]}"
+[ "$failed" -eq 0 ] || die "schemathesis found problems (details in $REPORTS/<run>/output.txt)"
+log "schemathesis: no findings"
