@@ -191,6 +191,7 @@ pub const DEVELOPMENT_SECRETS: &[&str] = &[
     "reelstack-local",
     "sk_test_clerksim",
     "tmdb-sim-key",
+    "tmdb-sim-read-token",
     "test-svc-secret",
 ];
 
