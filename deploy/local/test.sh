@@ -30,6 +30,15 @@ log "lint"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 
+log "gateway configuration from its defaults (as compose and Kubernetes render it)"
+(
+  for v in $(compgen -e | grep '^GATEWAY_'); do unset "$v"; done
+  out="$(mktemp -d)"
+  GATEWAY_PID_FILE="$out/nginx.pid" bash "$ROOT/deploy/nginx/render.sh" "$out" >/dev/null
+  "$(command -v nginx || echo /usr/sbin/nginx)" -t -q -c "$out/nginx.conf" -p "$out"
+  rm -rf "$out"
+)
+
 log "schema drift"
 bash "$ROOT/deploy/local/schema-check.sh"
 

@@ -101,7 +101,8 @@ extra_http=""
 [ -n "${GATEWAY_EXTRA_HTTP_CONF:-}" ] && extra_http="    include ${GATEWAY_EXTRA_HTTP_CONF};"
 # A load balancer or ingress in front: whose header names the client.
 real_ip=""
-for peer in ${GATEWAY_REAL_IP_FROM//,/ }; do real_ip+="    set_real_ip_from ${peer};\n"; done
+peers="${GATEWAY_REAL_IP_FROM:-}"
+for peer in ${peers//,/ }; do real_ip+="    set_real_ip_from ${peer};\n"; done
 if [ -n "$real_ip" ]; then
   real_ip+="    real_ip_header ${GATEWAY_REAL_IP_HEADER:-X-Forwarded-For};\n    real_ip_recursive on;\n"
 fi
