@@ -15,8 +15,11 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::error::{ErrorBody, ErrorEnvelope};
 
-/// The document with what the shared code adds to every service.
-pub fn finish(mut document: OpenApi) -> OpenApi {
+/// The document with its title and description, and what the shared code adds
+/// to every service.
+pub fn finish(mut document: OpenApi, title: &str, description: &str) -> OpenApi {
+    document.info.title = title.to_owned();
+    document.info.description = Some(description.to_owned());
     let components = document.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -418,7 +421,7 @@ mod tests {
 
     #[test]
     fn finishing_documents_the_shared_answers() {
-        let doc = finish(document());
+        let doc = finish(document(), "Things", "A test document.");
         let item = &doc.paths.paths["/api/things/{id}"];
         let get = item.get.as_ref().unwrap();
         assert!(get.responses.responses.contains_key("401"));

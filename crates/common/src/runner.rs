@@ -23,12 +23,12 @@ pub trait Service: Sized + 'static {
     const DEFAULT_PORT: u16;
     /// The service's own settings, beside [`config::CommonSettings`].
     type Config: DeserializeOwned;
-    /// What the started application hands its tests (auth: its state).
-    type State;
+    /// The handlers' state ([`App::state`] hands it to the tests).
+    type State: Send + Sync + 'static;
     /// The service's own subcommands ([`NoCommands`] when it has none).
     type Commands: Command<Self>;
 
-    fn migrations() -> EmbeddedMigrations;
+    const MIGRATIONS: EmbeddedMigrations;
 
     /// The finished OpenAPI document (see [`crate::openapi::finish`]).
     fn openapi() -> OpenApi;
@@ -222,7 +222,7 @@ async fn run<S: Service>(chosen: Chosen<S::Commands>) -> anyhow::Result<ExitCode
         Chosen::Shared(Shared::Migrate) => {
             let settings = Settings::<S::Config>::load(S::DEFAULT_PORT)?;
             let url = settings.common.database_url.expose_secret().to_owned();
-            let migrations = S::migrations();
+            let migrations = S::MIGRATIONS;
             let applied =
                 tokio::task::spawn_blocking(move || crate::db::migrate_url(&url, migrations))
                     .await??;

@@ -12,7 +12,6 @@ use actix_web::http::Method;
 use actix_web::web;
 use diesel_migrations::EmbeddedMigrations;
 use jsonwebtoken::jwk::JwkSet;
-use utoipa::openapi::OpenApi;
 
 use crate::config::CommonSettings;
 use crate::db::{self, Db};
@@ -20,6 +19,7 @@ use crate::error::ApiError;
 use crate::health::HealthState;
 use crate::openapi::{self, MethodTable};
 use crate::redis_conn::RedisHandle;
+use crate::runner::Service;
 use crate::server::{self, Configure, Listener, ServerOptions};
 use crate::tasks::Tasks;
 use crate::tokens::{RevocationList, TokenVerifier};
@@ -91,33 +91,70 @@ pub fn is_internal_path(path: &str) -> bool {
     path == "/internal" || path.starts_with("/internal/")
 }
 
-/// What [`App::start`] serves.
-pub struct Launch<S> {
-    pub service: &'static str,
-    pub foundation: Foundation,
-    /// The finished document ([`openapi::finish`]): served, and the method table.
-    pub openapi: OpenApi,
-    /// Readiness stays 200 (`degraded`) while Redis is down.
-    pub redis_optional: bool,
+/// What [`App::start`] serves: built with [`Launch::new`], started with
+/// [`Launch::start`].
+pub struct Launch<D> {
+    foundation: Foundation,
+    /// The handlers' state, on every listener (and handed to the tests).
+    state: web::Data<D>,
+    /// The token verifier, on every listener.
+    verifier: web::Data<TokenVerifier>,
     /// The public routes (the gateway proxies these).
-    pub routes: Configure,
+    routes: fn(&mut web::ServiceConfig),
     /// The `/internal` routes, on a listener of their own that the gateway never
     /// proxies (`INTERNAL_PORT`); `None` for services without any.
-    pub internal_routes: Option<Configure>,
-    /// Whatever the service hands its tests (auth: its state).
-    pub state: S,
+    internal_routes: Option<fn(&mut web::ServiceConfig)>,
+    /// Readiness stays 200 (`degraded`) while Redis is down.
+    redis_optional: bool,
+}
+
+impl<D: Send + Sync + 'static> Launch<D> {
+    /// The public `routes`, served with `state` and `verifier`; Redis required.
+    pub fn new(
+        foundation: Foundation,
+        state: web::Data<D>,
+        verifier: web::Data<TokenVerifier>,
+        routes: fn(&mut web::ServiceConfig),
+    ) -> Self {
+        Self {
+            foundation,
+            state,
+            verifier,
+            routes,
+            internal_routes: None,
+            redis_optional: false,
+        }
+    }
+
+    /// `/internal` routes, on the internal listener.
+    pub fn internal_routes(mut self, routes: fn(&mut web::ServiceConfig)) -> Self {
+        self.internal_routes = Some(routes);
+        self
+    }
+
+    /// Readiness stays 200 (`degraded`) while Redis is down: the service works
+    /// without it.
+    pub fn redis_optional(mut self) -> Self {
+        self.redis_optional = true;
+        self
+    }
+
+    /// Binds the listeners of service `S` (see [`App::start`]).
+    pub fn start<S: Service<State = D>>(self, settings: &CommonSettings) -> anyhow::Result<App<D>> {
+        App::start::<S>(settings, self)
+    }
 }
 
 /// A started service: its listeners bound, serving once [`App::run_until_stopped`]
 /// is awaited.
-pub struct App<S> {
+pub struct App<D> {
     port: u16,
     internal_port: Option<u16>,
     servers: Vec<Server>,
     health: HealthState,
     shutdown_delay: Duration,
     tasks: Tasks,
-    state: S,
+    state: web::Data<D>,
 }
 
 /// Routes the shared server adds to every listener.
@@ -128,18 +165,29 @@ const SHARED_ROUTES: &[(&str, Method)] = &[
     ("/metrics", Method::GET),
 ];
 
-impl<S> App<S> {
-    /// Binds the listeners (port 0 picks a free one) and prepares the servers.
-    pub fn start(settings: &CommonSettings, launch: Launch<S>) -> anyhow::Result<Self> {
+impl<D: Send + Sync + 'static> App<D> {
+    /// Binds the listeners of service `S` (port 0 picks a free one) and prepares
+    /// the servers: its name and OpenAPI document come from [`Service`].
+    pub fn start<S: Service<State = D>>(
+        settings: &CommonSettings,
+        launch: Launch<D>,
+    ) -> anyhow::Result<Self> {
         let Launch {
-            service,
             foundation,
-            openapi: document,
-            redis_optional,
+            state,
+            verifier,
             routes,
             internal_routes,
-            state,
+            redis_optional,
         } = launch;
+        let (service, document) = (S::NAME, S::openapi());
+        let with_data = |routes: fn(&mut web::ServiceConfig)| -> Configure {
+            let (state, verifier) = (state.clone(), verifier.clone());
+            Arc::new(move |cfg| {
+                cfg.app_data(state.clone()).app_data(verifier.clone());
+                routes(cfg);
+            })
+        };
         let mut health = HealthState::new(
             service,
             env!("CARGO_PKG_VERSION"),
@@ -156,7 +204,7 @@ impl<S> App<S> {
         public_extra.push(("/openapi.json", Method::GET));
         let public = Listener {
             tcp: TcpListener::bind((settings.host.as_str(), settings.port))?,
-            routes,
+            routes: with_data(routes),
             methods: MethodTable::new(&document, |p| !is_internal_path(p), &public_extra),
             openapi: Some(json),
             workers: None,
@@ -167,7 +215,7 @@ impl<S> App<S> {
         if let Some(routes) = internal_routes {
             let internal = Listener {
                 tcp: TcpListener::bind((settings.host.as_str(), settings.internal_port()))?,
-                routes,
+                routes: with_data(routes),
                 methods: MethodTable::new(&document, is_internal_path, SHARED_ROUTES),
                 openapi: None,
                 workers: Some(1),
@@ -197,7 +245,7 @@ impl<S> App<S> {
         self.internal_port
     }
 
-    pub fn state(&self) -> &S {
+    pub fn state(&self) -> &web::Data<D> {
         &self.state
     }
 

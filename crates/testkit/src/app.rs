@@ -5,6 +5,7 @@
 //! that each service's `TestApp` wraps with a method per endpoint, and that the
 //! end-to-end tests point at the gateway.
 
+use actix_web::web;
 use common::runner::Service;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -48,14 +49,10 @@ impl Env {
     }
 
     /// Sets every pair, in order.
-    pub fn with(self, overrides: &[(&str, &str)]) -> Self {
-        overrides.iter().fold(self, |env, (k, v)| env.set(k, *v))
-    }
-
-    pub fn with_owned(self, overrides: &[(String, String)]) -> Self {
+    pub fn with<K: AsRef<str>, V: AsRef<str>>(self, overrides: &[(K, V)]) -> Self {
         overrides
             .iter()
-            .fold(self, |env, (k, v)| env.set(k, v.clone()))
+            .fold(self, |env, (k, v)| env.set(k.as_ref(), v.as_ref()))
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -70,6 +67,14 @@ impl Env {
     }
 }
 
+/// Settings pairs kept by a test (to start replicas with the same ones).
+pub fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// A started application: the client of its public listener (and internal one,
 /// when it has one) and what it hands its tests.
 pub struct Spawned<S> {
@@ -79,11 +84,7 @@ pub struct Spawned<S> {
 
 /// Builds `S` from `env` exactly as its binary would, and serves it in the
 /// background until the test's runtime ends.
-pub async fn spawn<S>(env: Env) -> Spawned<S::State>
-where
-    S: Service,
-    S::State: Clone + Send + 'static,
-{
+pub async fn spawn<S: Service>(env: Env) -> Spawned<web::Data<S::State>> {
     crate::init_tracing();
     let settings = S::settings_from(env.into_vars()).expect("settings");
     let app = S::build(settings).await.expect("application builds");

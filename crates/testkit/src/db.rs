@@ -1,6 +1,8 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
+use common::runner::Service;
+
 use anyhow::Context;
 use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
@@ -40,6 +42,12 @@ impl TestDb {
     /// Clones a fresh database from `tpl_<service>_<hash of migrations_dir>`,
     /// creating and migrating the template the first time (under an advisory
     /// lock, so parallel tests and test binaries agree).
+    /// A fresh database for service `S`, from its migrations (`migrations/<name>`).
+    pub fn of<S: Service>() -> anyhow::Result<Self> {
+        let dir = crate::workspace_root().join("migrations").join(S::NAME);
+        Self::create(S::NAME, S::MIGRATIONS, &dir)
+    }
+
     pub fn create(
         service: &str,
         migrations: EmbeddedMigrations,

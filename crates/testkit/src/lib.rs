@@ -13,7 +13,21 @@ pub mod pg_server;
 pub mod redis_server;
 pub mod tmdb_sim;
 
-pub use app::{spawn, Client, Env, ISSUER};
+pub use app::{owned, spawn, Client, Env, ISSUER};
+
+/// `Deref<Target = Client>` for a service's `TestApp` that keeps its client in
+/// `api`, so tests call `app.get(...)` and the `TestApp`'s own methods alike.
+#[macro_export]
+macro_rules! deref_to_client {
+    ($app:ty) => {
+        impl ::std::ops::Deref for $app {
+            type Target = $crate::Client;
+            fn deref(&self) -> &$crate::Client {
+                &self.api
+            }
+        }
+    };
+}
 pub use db::TestDb;
 pub use issuer::TestIssuer;
 pub use pg_server::PgServer;

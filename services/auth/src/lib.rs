@@ -31,28 +31,24 @@ use crate::mail::Mailer;
 use crate::password::Passwords;
 use crate::state::AppState;
 
-pub const SERVICE: &str = "auth";
-
 /// The auth service, as the runner and the tests start it.
 pub struct Auth;
 
 impl Service for Auth {
-    const NAME: &'static str = SERVICE;
+    const NAME: &'static str = "auth";
     const DEFAULT_PORT: u16 = 8081;
     type Config = AuthSettings;
-    type State = web::Data<AppState>;
+    type State = AppState;
     type Commands = commands::Commands;
 
-    fn migrations() -> EmbeddedMigrations {
-        db::MIGRATIONS
-    }
+    const MIGRATIONS: EmbeddedMigrations = db::MIGRATIONS;
 
     fn openapi() -> utoipa::openapi::OpenApi {
         openapi::document()
     }
 
     async fn build(settings: Settings<AuthSettings>) -> anyhow::Result<App<Self::State>> {
-        let mut foundation = Foundation::connect(&settings.common, db::MIGRATIONS).await?;
+        let mut foundation = Foundation::connect(&settings.common, Self::MIGRATIONS).await?;
         let own = &settings.service;
         let db = foundation.db.clone();
         let keys = KeyStore::load(
@@ -111,28 +107,9 @@ impl Service for Auth {
             )?,
             None => tracing::info!("AUTH_DIRECTORY_URL unset: user events wait in the outbox"),
         }
-        let (public, internal) = (state.clone(), state.clone());
-        let (public_verifier, internal_verifier) = (verifier.clone(), verifier);
-        App::start(
-            &settings.common,
-            Launch {
-                service: SERVICE,
-                foundation,
-                openapi: openapi::document(),
-                redis_optional: false,
-                routes: Arc::new(move |cfg| {
-                    cfg.app_data(public.clone())
-                        .app_data(public_verifier.clone());
-                    routes::configure(cfg);
-                }),
-                internal_routes: Some(Arc::new(move |cfg| {
-                    cfg.app_data(internal.clone())
-                        .app_data(internal_verifier.clone());
-                    routes::configure_internal(cfg);
-                })),
-                state,
-            },
-        )
+        Launch::new(foundation, state, verifier, routes::configure)
+            .internal_routes(routes::configure_internal)
+            .start::<Self>(&settings.common)
     }
 }
 

@@ -6,37 +6,35 @@ use utoipa::OpenApi;
 use crate::routes::{account, admin, internal, me, recovery, sessions};
 
 #[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Reelstack auth",
-        description = "First-party identity: accounts, sessions, tokens, JWKS."
-    ),
-    paths(
-        account::signup,
-        account::login,
-        account::refresh,
-        account::logout,
-        account::logout_all,
-        me::get_me,
-        me::patch_me,
-        me::change_password,
-        sessions::list,
-        sessions::revoke,
-        recovery::request_verification,
-        recovery::verify_email,
-        recovery::request_reset,
-        recovery::reset_password,
-        admin::list_users,
-        admin::update_user,
-        internal::jwks,
-        internal::service_token,
-        internal::user_by_id,
-        internal::users_batch,
-    )
-)]
+#[openapi(paths(
+    account::signup,
+    account::login,
+    account::refresh,
+    account::logout,
+    account::logout_all,
+    me::get_me,
+    me::patch_me,
+    me::change_password,
+    sessions::list,
+    sessions::revoke,
+    recovery::request_verification,
+    recovery::verify_email,
+    recovery::request_reset,
+    recovery::reset_password,
+    admin::list_users,
+    admin::update_user,
+    internal::jwks,
+    internal::service_token,
+    internal::user_by_id,
+    internal::users_batch,
+))]
 struct ApiDoc;
 
 /// The finished document: what is served and committed.
 pub fn document() -> utoipa::openapi::OpenApi {
-    common::openapi::finish(ApiDoc::openapi())
+    common::openapi::finish(
+        ApiDoc::openapi(),
+        "Reelstack auth",
+        "First-party identity: accounts, sessions, tokens, JWKS.",
+    )
 }

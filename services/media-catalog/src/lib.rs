@@ -13,7 +13,6 @@ pub mod routes;
 pub mod state;
 pub mod tmdb;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
@@ -30,8 +29,6 @@ use crate::posters::PosterStore;
 use crate::state::AppState;
 use crate::tmdb::TmdbClient;
 
-pub const SERVICE: &str = "media-catalog";
-
 /// The media-catalog service, as the runner and the tests start it.
 pub struct MediaCatalog;
 
@@ -46,28 +43,26 @@ fn fetch_budget(s: &CatalogSettings) -> Duration {
 }
 
 impl Service for MediaCatalog {
-    const NAME: &'static str = SERVICE;
+    const NAME: &'static str = "media-catalog";
     const DEFAULT_PORT: u16 = 8082;
     type Config = CatalogSettings;
-    type State = ();
+    type State = AppState;
     type Commands = NoCommands;
 
-    fn migrations() -> EmbeddedMigrations {
-        db::MIGRATIONS
-    }
+    const MIGRATIONS: EmbeddedMigrations = db::MIGRATIONS;
 
     fn openapi() -> utoipa::openapi::OpenApi {
         openapi::document()
     }
 
-    async fn build(settings: Settings<CatalogSettings>) -> anyhow::Result<App<()>> {
+    async fn build(settings: Settings<CatalogSettings>) -> anyhow::Result<App<AppState>> {
         let s = &settings.service;
         let credentials = s.tmdb_credentials().ok_or_else(|| {
             anyhow::anyhow!(
                 "set TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN (make run starts tmdb-sim when neither is set)"
             )
         })?;
-        let foundation = Foundation::connect(&settings.common, db::MIGRATIONS).await?;
+        let foundation = Foundation::connect(&settings.common, Self::MIGRATIONS).await?;
         let verifier = foundation.verifier(&settings.common, None);
         let redis = foundation.redis.clone();
         let cache = CatalogCache::new(
@@ -97,20 +92,8 @@ impl Service for MediaCatalog {
             limiter: RateLimiter::new(redis),
             decoding: tokio::sync::Semaphore::new(s.poster_decode_concurrency.max(1)),
         });
-        App::start(
-            &settings.common,
-            Launch {
-                service: SERVICE,
-                foundation,
-                openapi: openapi::document(),
-                redis_optional: true,
-                routes: Arc::new(move |cfg| {
-                    cfg.app_data(state.clone()).app_data(verifier.clone());
-                    routes::configure(cfg);
-                }),
-                internal_routes: None,
-                state: (),
-            },
-        )
+        Launch::new(foundation, state, verifier, routes::configure)
+            .redis_optional()
+            .start::<Self>(&settings.common)
     }
 }

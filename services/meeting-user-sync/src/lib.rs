@@ -29,28 +29,24 @@ use crate::directory::IdentitySources;
 use crate::live::Hub;
 use crate::state::AppState;
 
-pub const SERVICE: &str = "meeting-user-sync";
-
 /// The meeting-user-sync service, as the runner and the tests start it.
 pub struct MeetingUserSync;
 
 impl Service for MeetingUserSync {
-    const NAME: &'static str = SERVICE;
+    const NAME: &'static str = "meeting-user-sync";
     const DEFAULT_PORT: u16 = 8084;
     type Config = DirectorySettings;
-    type State = ();
+    type State = AppState;
     type Commands = NoCommands;
 
-    fn migrations() -> EmbeddedMigrations {
-        db::MIGRATIONS
-    }
+    const MIGRATIONS: EmbeddedMigrations = db::MIGRATIONS;
 
     fn openapi() -> utoipa::openapi::OpenApi {
         openapi::document()
     }
 
-    async fn build(settings: Settings<DirectorySettings>) -> anyhow::Result<App<()>> {
-        let mut foundation = Foundation::connect(&settings.common, db::MIGRATIONS).await?;
+    async fn build(settings: Settings<DirectorySettings>) -> anyhow::Result<App<AppState>> {
+        let mut foundation = Foundation::connect(&settings.common, Self::MIGRATIONS).await?;
         let redis = foundation.redis.clone();
         let live = Arc::new(Hub::new(redis.clone(), settings.common.jwt_leeway_secs));
         let profiles = Arc::new(ProfileCache::new(redis.clone()));
@@ -68,27 +64,8 @@ impl Service for MeetingUserSync {
             profiles,
             limiter: RateLimiter::new(redis),
         });
-        let (public, internal) = (state.clone(), state);
-        let (public_verifier, internal_verifier) = (verifier.clone(), verifier);
-        App::start(
-            &settings.common,
-            Launch {
-                service: SERVICE,
-                foundation,
-                openapi: openapi::document(),
-                redis_optional: false,
-                routes: Arc::new(move |cfg| {
-                    cfg.app_data(public.clone())
-                        .app_data(public_verifier.clone());
-                    routes::configure(cfg);
-                }),
-                internal_routes: Some(Arc::new(move |cfg| {
-                    cfg.app_data(internal.clone())
-                        .app_data(internal_verifier.clone());
-                    routes::configure_internal(cfg);
-                })),
-                state: (),
-            },
-        )
+        Launch::new(foundation, state, verifier, routes::configure)
+            .internal_routes(routes::configure_internal)
+            .start::<Self>(&settings.common)
     }
 }

@@ -1,4 +1,3 @@
-use std::ops::Deref;
 use std::path::PathBuf;
 
 use actix_web::web;
@@ -20,12 +19,7 @@ pub struct TestApp {
     _db: Option<TestDb>,
 }
 
-impl Deref for TestApp {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        &self.api
-    }
-}
+testkit::deref_to_client!(TestApp);
 
 /// An account created through the API.
 pub struct Account {
@@ -36,17 +30,12 @@ pub struct Account {
     pub refresh: String,
 }
 
-fn migrations_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations/auth")
-}
-
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    let db =
-        TestDb::create("auth", auth::db::MIGRATIONS, &migrations_dir()).expect("test database");
+    let db = TestDb::of::<Auth>().expect("test database");
     let url = db.url.clone();
     let mut app = spawn_app_on(&url, overrides).await;
     app._db = Some(db);

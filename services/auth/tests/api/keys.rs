@@ -113,12 +113,7 @@ async fn rotation_adds_a_key_and_keeps_the_old_one_published() {
 
 #[tokio::test]
 async fn production_mode_refuses_to_start_without_a_key() {
-    let db = testkit::TestDb::create(
-        "auth",
-        auth::db::MIGRATIONS,
-        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations/auth"),
-    )
-    .unwrap();
+    let db = testkit::TestDb::of::<auth::Auth>().unwrap();
     let redis = testkit::redis_url();
     let vars = [
         ("APP_ENV", "production"),

@@ -32,12 +32,7 @@ impl Drop for Process {
 }
 
 async fn start(extra: &[(&str, &str)]) -> Process {
-    let db = TestDb::create(
-        "auth",
-        auth::db::MIGRATIONS,
-        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations/auth"),
-    )
-    .unwrap();
+    let db = TestDb::of::<auth::Auth>().unwrap();
     let port = free_port();
     let mail = testkit::mail::mail_dir();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auth"));

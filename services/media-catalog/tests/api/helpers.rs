@@ -1,8 +1,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use std::ops::Deref;
-
 use media_catalog::MediaCatalog;
 use reqwest::Response;
 use serde_json::json;
@@ -40,16 +38,7 @@ pub struct TestApp {
     overrides: Vec<(String, String)>,
 }
 
-impl Deref for TestApp {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        &self.api
-    }
-}
-
-fn migrations_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations/media-catalog")
-}
+testkit::deref_to_client!(TestApp);
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
@@ -58,12 +47,7 @@ pub async fn spawn_app() -> TestApp {
 /// A fresh app; `overrides` are settings (`("CATALOG_TTL_LISTS_SECS", "1")`).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     testkit::init_tracing();
-    let db = TestDb::create(
-        "media-catalog",
-        media_catalog::db::MIGRATIONS,
-        &migrations_dir(),
-    )
-    .expect("test database");
+    let db = TestDb::of::<MediaCatalog>().expect("test database");
     let url = db.url.clone();
     spawn_on(url, Some(db), overrides).await
 }
@@ -82,11 +66,7 @@ async fn spawn_on(db_url: String, db: Option<TestDb>, overrides: &[(&str, &str)]
         storage_dir: std::env::temp_dir().join(format!("catalog-{}", uuid::Uuid::now_v7())),
         _db: db,
     });
-    let overrides = overrides
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    start(shared, overrides).await
+    start(shared, testkit::owned(overrides)).await
 }
 
 async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp {
@@ -98,7 +78,7 @@ async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp
         .set("TMDB_API_KEY", shared.sim.api_key.clone())
         .set("CATALOG_CACHE_PREFIX", shared.prefix.clone())
         .set("STORAGE_DIR", shared.storage_dir.display().to_string())
-        .with_owned(&overrides);
+        .with(&overrides);
     let spawned = testkit::spawn::<MediaCatalog>(env).await;
     TestApp {
         api: spawned.client,

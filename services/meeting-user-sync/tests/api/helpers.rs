@@ -1,5 +1,3 @@
-use std::ops::Deref;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use meeting_user_sync::MeetingUserSync;
@@ -12,10 +10,6 @@ use testkit::{Client, Env, TestDb, TestIssuer};
 pub const ISSUER: &str = testkit::ISSUER;
 pub const SERVICE_CLIENT: (&str, &str) = ("meetings", "meetings-test-secret");
 pub const PASSWORD: &str = "correct horse battery staple";
-
-fn migrations(service: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../migrations/{service}"))
-}
 
 /// A real auth service on loopback, for first-party users and service tokens.
 pub struct Auth {
@@ -31,8 +25,7 @@ impl Auth {
 
     /// With extra settings (`AUTH_DIRECTORY_URL`, outbox timings...).
     pub async fn start_with(overrides: &[(&str, &str)]) -> Self {
-        let db =
-            TestDb::create("auth", auth::db::MIGRATIONS, &migrations("auth")).expect("auth db");
+        let db = TestDb::of::<auth::Auth>().expect("auth db");
         let env = Env::new(&db.url)
             .with(&[
                 ("AUTH_RL_SIGNUP_PER_IP_PER_HOUR", "0"),
@@ -117,12 +110,7 @@ pub struct TestApp {
     pub shared: Arc<Shared>,
 }
 
-impl Deref for TestApp {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        &self.api
-    }
-}
+testkit::deref_to_client!(TestApp);
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
@@ -135,12 +123,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 /// An app that trusts and syncs from `auth` (started with settings of the test's own).
 pub async fn spawn_app_with_auth(auth: Auth, overrides: &[(&str, &str)]) -> TestApp {
     testkit::init_tracing();
-    let db = TestDb::create(
-        "meeting-user-sync",
-        meeting_user_sync::db::MIGRATIONS,
-        &migrations("meeting-user-sync"),
-    )
-    .expect("test database");
+    let db = TestDb::of::<MeetingUserSync>().expect("test database");
     let url = db.url.clone();
     spawn_on(auth, url, Some(db), overrides).await
 }
@@ -162,11 +145,7 @@ async fn spawn_on(
         db_url,
         _db: db,
     });
-    let overrides = overrides
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    start(shared, overrides).await
+    start(shared, testkit::owned(overrides)).await
 }
 
 async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp {
@@ -185,7 +164,7 @@ async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp
         .set("CLERK_API_URL", clerk.api_url.clone())
         .set("CLERK_SECRET_KEY", clerk.secret_key.clone())
         .set("CLERK_WEBHOOK_SECRET", clerk.webhook_secret.clone())
-        .with_owned(&overrides);
+        .with(&overrides);
     let spawned = testkit::spawn::<MeetingUserSync>(env).await;
     TestApp {
         api: spawned.client,
