@@ -213,6 +213,33 @@ impl RestartReport {
 }
 
 impl PgServer {
+    /// What every service keeps across a PostgreSQL restart: `probe` (a request
+    /// that reads the database) answers 200; while PostgreSQL is stopped for 5 s
+    /// it answers only 503 with `Retry-After` (never 500); it answers 200 again
+    /// within 5 s of PostgreSQL being back, without a restart of the service.
+    pub async fn assert_a_restart_is_503_then_recovers<F, Fut>(&self, probe: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = reqwest::Response>,
+    {
+        use std::time::Duration;
+        assert_eq!(probe().await.status(), 200, "before the restart");
+        let report = self
+            .restart_under_traffic(Duration::from_secs(5), Duration::from_secs(8), &probe)
+            .await;
+        assert!(
+            report.during_outage() > 0,
+            "traffic ran while PostgreSQL was down"
+        );
+        assert!(report.unexpected().is_empty(), "{:?}", report.unexpected());
+        assert!(
+            report.recovered_after_ms() <= 5_000,
+            "still failing {} ms after PostgreSQL was back",
+            report.recovered_after_ms()
+        );
+        assert_eq!(probe().await.status(), 200, "after the restart");
+    }
+
     /// Sends `request` every 50 ms while PostgreSQL is stopped for `down`, started
     /// again, and for `after` more; returns what came back.
     pub async fn restart_under_traffic<F, Fut>(
@@ -223,7 +250,7 @@ impl PgServer {
     ) -> RestartReport
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = (u16, bool)>,
+        Fut: std::future::Future<Output = reqwest::Response>,
     {
         use std::time::{Duration, Instant};
         let started = Instant::now();
@@ -239,12 +266,16 @@ impl PgServer {
             if back.is_some_and(|b| b.elapsed() >= after) {
                 break;
             }
-            let (status, retry) = request().await;
+            let resp = request().await;
             let at = match back {
                 Some(b) => i64::try_from(b.elapsed().as_millis()).unwrap_or(i64::MAX),
                 None => -1,
             };
-            report.answers.push((at, status, retry));
+            report.answers.push((
+                at,
+                resp.status().as_u16(),
+                resp.headers().contains_key("retry-after"),
+            ));
             tokio::time::sleep(Duration::from_millis(50)).await;
             assert!(started.elapsed() < down + after + Duration::from_secs(60));
         }

@@ -457,17 +457,15 @@ async fn the_gateway_answers_its_own_refusals_in_the_envelope() {
 /// upstream answers every request with its own 502 and counts them.
 #[tokio::test]
 async fn a_service_s_own_502_is_not_retried_or_counted_against_the_replica() {
-    let before: u64 = http()
-        .get(format!("{}/__e2e/pair/count", gateway()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let count = || async {
+        let resp = http()
+            .get(format!("{}/__e2e/pair/count", gateway()))
+            .send()
+            .await
+            .unwrap();
+        resp.text().await.unwrap().trim().parse::<u64>().unwrap()
+    };
+    let before = count().await;
     for n in 0..8 {
         let resp = call(Method::GET, &format!("/__e2e/pair/thing/{n}"), None, None).await;
         let body = envelope(resp, StatusCode::BAD_GATEWAY, "BAD_GATEWAY").await;
@@ -476,17 +474,7 @@ async fn a_service_s_own_502_is_not_retried_or_counted_against_the_replica() {
             "answer {n} came from the upstream, not the gateway"
         );
     }
-    let after: u64 = http()
-        .get(format!("{}/__e2e/pair/count", gateway()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let after = count().await;
     assert_eq!(
         after - before,
         9,

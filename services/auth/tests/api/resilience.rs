@@ -3,8 +3,6 @@
 //! being back, without a restart of the service), and Redis gone while a
 //! revocation is published.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::Value;
 use testkit::PgServer;
@@ -19,27 +17,8 @@ async fn a_postgresql_restart_is_503_then_recovers_within_5_s() {
         .expect("migrated");
     let app = spawn_app_on(&url, &[("DB_POOL_TIMEOUT_MS", "1000")]).await;
     let account = app.account().await;
-    assert_eq!(app.me(&account.access).await.status(), StatusCode::OK);
-    let report = pg
-        .restart_under_traffic(Duration::from_secs(5), Duration::from_secs(8), || async {
-            let resp = app.me(&account.access).await;
-            (
-                resp.status().as_u16(),
-                resp.headers().contains_key("retry-after"),
-            )
-        })
+    pg.assert_a_restart_is_503_then_recovers(|| app.me(&account.access))
         .await;
-    assert!(
-        report.during_outage() > 0,
-        "traffic ran while PostgreSQL was down"
-    );
-    assert!(report.unexpected().is_empty(), "{:?}", report.unexpected());
-    assert!(
-        report.recovered_after_ms() <= 5_000,
-        "still failing {} ms after PostgreSQL was back",
-        report.recovered_after_ms()
-    );
-    assert_eq!(app.me(&account.access).await.status(), StatusCode::OK);
 }
 
 /// A revocation that Redis could not take is kept and retried until Redis has
