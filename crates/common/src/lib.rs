@@ -10,8 +10,8 @@
 //! - identity: [`tokens`] (verification, revocation, extractors), [`issuer`]
 //!   (issuer names), [`events`] (the user event auth sends the directory);
 //! - data and dependencies: [`db`] (pool, blocking helper, migrations),
-//!   [`redis_conn`] (connections, channel following, the breaker), [`ratelimit`],
-//!   [`client`] (service-to-service HTTP), [`retry`] (backoff), [`tasks`]
+//!   [`redis_conn`] (connections, channel following), [`ratelimit`],
+//!   [`client`] (service-to-service HTTP), [`retry`] (backoff, the breaker), [`tasks`]
 //!   (supervised background tasks), [`pagination`], [`domain`] (validated values
 //!   several services accept).
 

@@ -13,7 +13,8 @@ const REDIS_BACKOFF: Duration = Duration::from_secs(5);
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, RateLimitInfo};
-use crate::redis_conn::{RedisBreaker, RedisHandle};
+use crate::redis_conn::RedisHandle;
+use crate::retry::Breaker;
 
 /// A named limit: at most `max` hits per `window`. `max == 0` disables it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +56,7 @@ pub struct RateLimiter {
     redis: Option<RedisHandle>,
     script: redis::Script,
     local: Mutex<HashMap<String, (u64, Instant)>>,
-    breaker: RedisBreaker,
+    breaker: Breaker,
 }
 
 impl RateLimiter {
@@ -64,7 +65,7 @@ impl RateLimiter {
             redis,
             script: redis::Script::new(SCRIPT),
             local: Mutex::new(HashMap::new()),
-            breaker: RedisBreaker::new(REDIS_BACKOFF),
+            breaker: Breaker::new(REDIS_BACKOFF),
         }
     }
 

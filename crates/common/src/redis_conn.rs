@@ -1,10 +1,9 @@
 //! Redis connections with bounded timeouts, so a slow or lost Redis degrades
 //! features instead of hanging requests; the one way to follow a pub/sub channel
-//! across disconnections; and the breaker that skips Redis after it failed.
+//! across disconnections. Callers skip a Redis that failed with
+//! [`crate::retry::Breaker`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -87,66 +86,5 @@ where
         }
         failures = failures.saturating_add(1);
         tokio::time::sleep(RESUBSCRIBE.delay(failures)).await;
-    }
-}
-
-/// Skips Redis for a while after it failed, so that requests do not each wait
-/// for a server that is down: the rate limiter and the catalog cache use it.
-pub struct RedisBreaker {
-    open_for: Duration,
-    /// Milliseconds since [`epoch`] until which Redis is skipped.
-    open_until: AtomicU64,
-}
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-fn now_ms() -> u64 {
-    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-impl RedisBreaker {
-    pub fn new(open_for: Duration) -> Self {
-        epoch();
-        Self {
-            open_for,
-            open_until: AtomicU64::new(0),
-        }
-    }
-
-    /// False while Redis is being skipped.
-    pub fn allows(&self) -> bool {
-        now_ms() >= self.open_until.load(Ordering::Relaxed)
-    }
-
-    /// Redis failed: skip it for `open_for`. True when it was not skipped yet, so
-    /// the caller logs an outage once rather than per request.
-    pub fn trip(&self) -> bool {
-        let now = now_ms();
-        let until =
-            now.saturating_add(u64::try_from(self.open_for.as_millis()).unwrap_or(u64::MAX));
-        self.open_until.swap(until, Ordering::Relaxed) <= now
-    }
-
-    pub fn open_for(&self) -> Duration {
-        self.open_for
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_breaker_skips_redis_for_a_while_after_a_failure() {
-        let breaker = RedisBreaker::new(Duration::from_millis(50));
-        assert!(breaker.allows());
-        assert!(breaker.trip(), "the first failure opens it");
-        assert!(!breaker.trip(), "a second failure while open is not news");
-        assert!(!breaker.allows());
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(breaker.allows());
     }
 }

@@ -2,7 +2,9 @@
 //! retry loop uses (service calls, TMDB calls, outbox deliveries, restarts of a
 //! background task), so replicas never retry in step.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 
@@ -36,6 +38,52 @@ impl Backoff {
     }
 }
 
+/// Skips a dependency for a while after it failed, so that requests do not each
+/// wait for a server that is down: the rate limiter and the catalog cache use it
+/// for Redis, social for the directory.
+pub struct Breaker {
+    open_for: Duration,
+    /// Milliseconds since [`epoch`] until which the dependency is skipped.
+    open_until: AtomicU64,
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Breaker {
+    pub fn new(open_for: Duration) -> Self {
+        epoch();
+        Self {
+            open_for,
+            open_until: AtomicU64::new(0),
+        }
+    }
+
+    /// False while the dependency is being skipped.
+    pub fn allows(&self) -> bool {
+        now_ms() >= self.open_until.load(Ordering::Relaxed)
+    }
+
+    /// The dependency failed: skip it for `open_for`. True when it was not skipped yet, so
+    /// the caller logs an outage once rather than per request.
+    pub fn trip(&self) -> bool {
+        let now = now_ms();
+        let until =
+            now.saturating_add(u64::try_from(self.open_for.as_millis()).unwrap_or(u64::MAX));
+        self.open_until.swap(until, Ordering::Relaxed) <= now
+    }
+
+    pub fn open_for(&self) -> Duration {
+        self.open_for
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +102,16 @@ mod tests {
             Backoff::new(Duration::from_millis(100), Duration::from_secs(1), 0.0).delay(3),
             Duration::from_millis(400)
         );
+    }
+
+    #[test]
+    fn the_breaker_skips_a_dependency_for_a_while_after_a_failure() {
+        let breaker = Breaker::new(Duration::from_millis(50));
+        assert!(breaker.allows());
+        assert!(breaker.trip(), "the first failure opens it");
+        assert!(!breaker.trip(), "a second failure while open is not news");
+        assert!(!breaker.allows());
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(breaker.allows());
     }
 }

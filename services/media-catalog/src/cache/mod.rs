@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::redis_conn::RedisBreaker;
+use common::retry::Breaker;
 use moka::sync::Cache as MemoryCache;
 use redis::aio::ConnectionManager;
 use tokio::sync::OnceCell;
@@ -99,7 +99,7 @@ pub struct CatalogCache {
     shared: Option<SharedStore>,
     flights: Mutex<HashMap<String, Flight>>,
     /// Skips Redis for `redis_retry` after a failure.
-    breaker: RedisBreaker,
+    breaker: Breaker,
     options: CacheOptions,
 }
 
@@ -116,7 +116,7 @@ impl CatalogCache {
             memory,
             shared: redis.map(|conn| SharedStore::new(conn, &options.prefix)),
             flights: Mutex::new(HashMap::new()),
-            breaker: RedisBreaker::new(options.redis_retry),
+            breaker: Breaker::new(options.redis_retry),
             options,
         }
     }
