@@ -1,6 +1,7 @@
 //! The user events auth's outbox sends to the directory (meeting-user-sync) on
 //! its internal listener: one typed body that both sides serialize, so the two
-//! cannot drift apart.
+//! cannot drift apart; and the channel on which the directory announces changed
+//! profiles to every replica that caches them (its own, and social's).
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -78,4 +79,17 @@ mod tests {
         assert_eq!(serde_json::from_value::<UserUpsert>(json).unwrap(), event);
         assert_eq!(user_path("user_a/b"), "/internal/users/user_a%2Fb");
     }
+}
+
+/// Redis channel of changed profiles; a message is [`profile_changed`].
+pub const PROFILE_CHANGED_CHANNEL: &str = "reelstack:directory:changed";
+
+/// The message announcing that the profile of `(issuer, subject)` changed.
+pub fn profile_changed(issuer: &str, subject: &str) -> String {
+    format!("{issuer}\n{subject}")
+}
+
+/// The `(issuer, subject)` of a [`profile_changed`] message.
+pub fn parse_profile_changed(message: &str) -> Option<(&str, &str)> {
+    message.split_once('\n')
 }

@@ -32,6 +32,25 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The caller of a route that anonymous clients may use too: `None` without an
+/// `Authorization` header; a header with a token that does not verify is 401,
+/// never silently anonymous.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key("authorization") {
+            return Box::pin(async { Ok(MaybeUser(None)) });
+        }
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move { user.await.map(|u| MaybeUser(Some(u))) })
+    }
+}
+
 /// The caller, provided it holds `role`; 403 otherwise.
 fn with_role(
     req: &HttpRequest,

@@ -9,7 +9,7 @@ mod verifier;
 
 use serde::{Deserialize, Serialize};
 
-pub use extract::{bearer_token, AdminUser, ServiceCaller};
+pub use extract::{bearer_token, AdminUser, MaybeUser, ServiceCaller};
 pub use revocation::{RevocationList, REVOCATION_CHANNEL, REVOCATION_SET};
 pub use verifier::{IssuerConfig, JwksSource, TokenError, TokenVerifier};
 

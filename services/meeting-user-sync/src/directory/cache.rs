@@ -12,7 +12,8 @@ use moka::sync::Cache;
 
 use crate::db::models::Profile;
 
-pub const CHANNEL: &str = "reelstack:directory:changed";
+use common::events::{parse_profile_changed, profile_changed, PROFILE_CHANGED_CHANNEL};
+
 const TTL: Duration = Duration::from_secs(30);
 const CAPACITY: u64 = 100_000;
 
@@ -59,8 +60,8 @@ impl ProfileCache {
         let published = tokio::time::timeout(
             Duration::from_millis(500),
             redis::cmd("PUBLISH")
-                .arg(CHANNEL)
-                .arg(format!("{issuer}\n{subject}"))
+                .arg(PROFILE_CHANGED_CHANNEL)
+                .arg(profile_changed(issuer, subject))
                 .query_async::<i64>(&mut conn),
         )
         .await;
@@ -79,13 +80,13 @@ impl ProfileCache {
             async move {
                 common::redis_conn::follow(
                     &redis,
-                    CHANNEL,
+                    PROFILE_CHANGED_CHANNEL,
                     || {
                         cache.entries.invalidate_all();
                         async { Ok(()) }
                     },
                     |payload| {
-                        if let Some((issuer, subject)) = payload.split_once('\n') {
+                        if let Some((issuer, subject)) = parse_profile_changed(payload) {
                             cache.entries.invalidate(&key(issuer, subject));
                         }
                     },

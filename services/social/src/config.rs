@@ -1,0 +1,72 @@
+//! social's own settings; every key is an environment variable of the same name
+//! in upper case (`DIRECTORY_URL`, `SERVICE_CLIENT_ID`, ...).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SocialSettings {
+    /// The directory's internal listener (meeting-user-sync), for names and
+    /// avatars (`POST /internal/users/batch`).
+    #[serde(default = "d_directory_url")]
+    pub directory_url: String,
+    /// auth's internal listener, for service tokens (`/internal/token`).
+    #[serde(default = "d_auth_url")]
+    pub auth_internal_url: String,
+    /// Client credentials this service holds at auth (`AUTH_INTERNAL_CLIENTS` there).
+    #[serde(default)]
+    pub service_client_id: Option<String>,
+    #[serde(default)]
+    pub service_client_secret: Option<SecretString>,
+    /// How long one directory call may take before lists answer without names.
+    #[serde(default = "d_directory_timeout")]
+    pub directory_timeout_ms: u64,
+    /// How long a replica keeps a name and avatar (changes announced on the
+    /// directory's channel drop them sooner).
+    #[serde(default = "d_directory_cache")]
+    pub directory_cache_secs: u64,
+    /// Videos a user may post per hour (external and uploads).
+    #[serde(default = "d_videos_per_hour")]
+    pub videos_per_user_per_hour: u64,
+    /// Comments a user may post per minute.
+    #[serde(default = "d_comments_per_min")]
+    pub comments_per_user_per_min: u64,
+}
+
+fn d_directory_url() -> String {
+    "http://127.0.0.1:9084".to_owned()
+}
+fn d_auth_url() -> String {
+    "http://127.0.0.1:9081".to_owned()
+}
+fn d_directory_timeout() -> u64 {
+    1500
+}
+fn d_directory_cache() -> u64 {
+    300
+}
+fn d_videos_per_hour() -> u64 {
+    30
+}
+fn d_comments_per_min() -> u64 {
+    20
+}
+
+impl SocialSettings {
+    /// The client id and secret, when both are set.
+    pub fn service_client(&self) -> Option<(String, SecretString)> {
+        let id = self
+            .service_client_id
+            .clone()
+            .filter(|s| !s.trim().is_empty())?;
+        let secret = self
+            .service_client_secret
+            .as_ref()
+            .filter(|v| !v.expose_secret().trim().is_empty())
+            .cloned()?;
+        Some((id, secret))
+    }
+}
+
+/// Both halves of the configuration, loaded from the same sources.
+pub type Settings = common::config::Settings<SocialSettings>;

@@ -1,0 +1,13 @@
+//! Diesel models and queries of the social database. Every function takes a
+//! connection and runs inside `Db::run` on the blocking pool.
+
+pub mod comments;
+pub mod follows;
+pub mod models;
+#[rustfmt::skip]
+pub mod schema;
+pub mod videos;
+
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/social");

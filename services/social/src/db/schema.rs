@@ -1,0 +1,98 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    comment_likes (comment_id, user_issuer, user_subject) {
+        comment_id -> Uuid,
+        user_issuer -> Text,
+        user_subject -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Uuid,
+        video_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        author_issuer -> Text,
+        author_subject -> Text,
+        text -> Nullable<Text>,
+        deleted -> Bool,
+        reply_count -> Int8,
+        like_count -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    follows (follower_issuer, follower_subject, followee_issuer, followee_subject) {
+        follower_issuer -> Text,
+        follower_subject -> Text,
+        followee_issuer -> Text,
+        followee_subject -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_stats (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        follower_count -> Int8,
+        following_count -> Int8,
+        video_count -> Int8,
+        like_count -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    video_likes (video_id, user_issuer, user_subject) {
+        video_id -> Uuid,
+        user_issuer -> Text,
+        user_subject -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    video_tags (tag, video_id) {
+        tag -> Text,
+        video_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    videos (id) {
+        id -> Uuid,
+        author_issuer -> Text,
+        author_subject -> Text,
+        caption -> Text,
+        hashtags -> Array<Nullable<Text>>,
+        status -> Text,
+        failure_reason -> Nullable<Text>,
+        source -> Text,
+        media -> Jsonb,
+        like_count -> Int8,
+        comment_count -> Int8,
+        view_count -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(comment_likes -> comments (comment_id));
+diesel::joinable!(comments -> videos (video_id));
+diesel::joinable!(video_likes -> videos (video_id));
+diesel::joinable!(video_tags -> videos (video_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    comment_likes,
+    comments,
+    follows,
+    user_stats,
+    video_likes,
+    video_tags,
+    videos,
+);

@@ -1,0 +1,368 @@
+//! Videos, their hashtags and likes, and the lists they appear in. Counters move
+//! in the transaction that writes the rows they count, after the video's row is
+//! locked, so they stay exact under any concurrency.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use common::ApiError;
+use diesel::dsl::{exists, sql};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+use uuid::Uuid;
+
+use super::models::{Media, Video, EXTERNAL, READY};
+use super::schema::{follows, user_stats, video_likes, video_tags, videos};
+use crate::domain::{Caption, Person};
+
+/// Where a newest-first list of videos starts: after `(created_at, id)`.
+pub type VideoKey = (DateTime<Utc>, Uuid);
+
+/// Makes sure `person` has a row of counters (everyone acted on or acting has one).
+pub fn ensure_person(conn: &mut PgConnection, person: &Person) -> QueryResult<()> {
+    diesel::insert_into(user_stats::table)
+        .values((
+            user_stats::issuer.eq(&person.issuer),
+            user_stats::subject.eq(&person.subject),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Adds `delta` to one of `person`'s counters.
+fn bump_stats(
+    conn: &mut PgConnection,
+    person: &Person,
+    videos_delta: i64,
+    likes_delta: i64,
+) -> QueryResult<()> {
+    ensure_person(conn, person)?;
+    diesel::update(user_stats::table.find((&person.issuer, &person.subject)))
+        .set((
+            user_stats::video_count.eq(user_stats::video_count + videos_delta),
+            user_stats::like_count.eq(user_stats::like_count + likes_delta),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn write_tags(conn: &mut PgConnection, video: &Video) -> QueryResult<()> {
+    let rows: Vec<_> = video
+        .hashtags
+        .iter()
+        .flatten()
+        .map(|tag| {
+            (
+                video_tags::tag.eq(tag),
+                video_tags::video_id.eq(video.id),
+                video_tags::created_at.eq(video.created_at),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(video_tags::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A video hosted elsewhere: ready at once.
+pub fn create_external(
+    conn: &mut PgConnection,
+    author: &Person,
+    caption: &Caption,
+    url: &str,
+    poster_url: Option<&str>,
+) -> Result<Video, ApiError> {
+    let media = serde_json::to_value(Media {
+        url: Some(url.to_owned()),
+        poster_url: poster_url.map(str::to_owned),
+        ..Media::default()
+    })
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    conn.transaction(|conn| {
+        let video: Video = diesel::insert_into(videos::table)
+            .values((
+                videos::id.eq(Uuid::now_v7()),
+                videos::author_issuer.eq(&author.issuer),
+                videos::author_subject.eq(&author.subject),
+                videos::caption.eq(&caption.text),
+                videos::hashtags.eq(&caption.hashtags),
+                videos::status.eq(READY),
+                videos::source.eq(EXTERNAL),
+                videos::media.eq(media),
+            ))
+            .returning(Video::as_returning())
+            .get_result(conn)?;
+        write_tags(conn, &video)?;
+        bump_stats(conn, author, 1, 0)?;
+        Ok(video)
+    })
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Video>> {
+    videos::table
+        .find(id)
+        .select(Video::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A new caption (and so new hashtags) for the author's video.
+pub fn update_caption(
+    conn: &mut PgConnection,
+    id: Uuid,
+    author: &Person,
+    caption: &Caption,
+) -> Result<Option<Video>, ApiError> {
+    conn.transaction(|conn| {
+        let video: Option<Video> = diesel::update(
+            videos::table
+                .find(id)
+                .filter(videos::author_issuer.eq(&author.issuer))
+                .filter(videos::author_subject.eq(&author.subject)),
+        )
+        .set((
+            videos::caption.eq(&caption.text),
+            videos::hashtags.eq(&caption.hashtags),
+            videos::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Video::as_returning())
+        .get_result(conn)
+        .optional()?;
+        if let Some(video) = video.as_ref().filter(|v| v.is_ready()) {
+            diesel::delete(video_tags::table.filter(video_tags::video_id.eq(video.id)))
+                .execute(conn)?;
+            write_tags(conn, video)?;
+        }
+        Ok(video)
+    })
+}
+
+/// Deletes the video with its tags, likes and comments (cascades); the author's
+/// counters lose what it carried. `None` when it is already gone.
+pub fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Option<Video>, ApiError> {
+    conn.transaction(|conn| {
+        let Some(video) = videos::table
+            .find(id)
+            .select(Video::as_select())
+            .for_no_key_update()
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        diesel::delete(videos::table.find(id)).execute(conn)?;
+        let ready = i64::from(video.is_ready());
+        bump_stats(conn, &video.author(), -ready, -video.like_count)?;
+        Ok(Some(video))
+    })
+}
+
+/// `created_at < t OR (created_at = t AND id < id)`, with the first half
+/// repeated as a range the index can use.
+macro_rules! before_key {
+    ($query:expr, $created:expr, $id:expr, $key:expr) => {
+        match $key {
+            Some((t, id)) => $query
+                .filter($created.le(t))
+                .filter($created.lt(t).or($created.eq(t).and($id.lt(id)))),
+            None => $query,
+        }
+    };
+}
+
+/// One author's videos, newest first; unready ones only for the author.
+pub fn by_author(
+    conn: &mut PgConnection,
+    author: &Person,
+    include_unready: bool,
+    before: Option<VideoKey>,
+    limit: i64,
+) -> QueryResult<Vec<Video>> {
+    let mut query = videos::table
+        .filter(videos::author_issuer.eq(&author.issuer))
+        .filter(videos::author_subject.eq(&author.subject))
+        .select(Video::as_select())
+        .order((videos::created_at.desc(), videos::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if !include_unready {
+        query = query.filter(videos::status.eq(READY));
+    }
+    before_key!(query, videos::created_at, videos::id, before).load(conn)
+}
+
+/// Ready videos of the creators `viewer` follows, newest first.
+pub fn following_feed(
+    conn: &mut PgConnection,
+    viewer: &Person,
+    before: Option<VideoKey>,
+    limit: i64,
+) -> QueryResult<Vec<Video>> {
+    let followed = follows::table
+        .filter(follows::follower_issuer.eq(&viewer.issuer))
+        .filter(follows::follower_subject.eq(&viewer.subject))
+        .filter(follows::followee_issuer.eq(videos::author_issuer))
+        .filter(follows::followee_subject.eq(videos::author_subject));
+    let query = videos::table
+        .filter(videos::status.eq(READY))
+        .filter(exists(followed))
+        .select(Video::as_select())
+        .order((videos::created_at.desc(), videos::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    before_key!(query, videos::created_at, videos::id, before).load(conn)
+}
+
+/// Ready videos carrying `tag`, newest first.
+pub fn by_tag(
+    conn: &mut PgConnection,
+    tag: &str,
+    before: Option<VideoKey>,
+    limit: i64,
+) -> QueryResult<Vec<Video>> {
+    let query = video_tags::table
+        .inner_join(videos::table)
+        .filter(video_tags::tag.eq(tag))
+        .filter(videos::status.eq(READY))
+        .select(Video::as_select())
+        .order((video_tags::created_at.desc(), video_tags::video_id.desc()))
+        .limit(limit)
+        .into_boxed();
+    before_key!(query, video_tags::created_at, video_tags::video_id, before).load(conn)
+}
+
+/// Ready videos whose caption matches the words of `q` (PostgreSQL full text,
+/// `simple` configuration: no stemming, any language), newest first.
+pub fn search(
+    conn: &mut PgConnection,
+    q: &str,
+    before: Option<VideoKey>,
+    limit: i64,
+) -> QueryResult<Vec<Video>> {
+    let matches = sql::<Bool>("to_tsvector('simple', caption) @@ plainto_tsquery('simple', ")
+        .bind::<Text, _>(q.to_owned())
+        .sql(")");
+    let query = videos::table
+        .filter(videos::status.eq(READY))
+        .filter(matches)
+        .select(Video::as_select())
+        .order((videos::created_at.desc(), videos::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    before_key!(query, videos::created_at, videos::id, before).load(conn)
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct TagCount {
+    #[diesel(sql_type = Text)]
+    pub tag: String,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+}
+
+/// The hashtags on the most videos of the last 7 days.
+pub fn trending_tags(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<TagCount>> {
+    diesel::sql_query(
+        "SELECT tag, count(*) AS count FROM video_tags \
+         WHERE created_at > now() - interval '7 days' \
+         GROUP BY tag ORDER BY count DESC, tag LIMIT $1",
+    )
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// The ids among `ids` that `person` liked.
+pub fn liked_among(
+    conn: &mut PgConnection,
+    person: &Person,
+    ids: &[Uuid],
+) -> QueryResult<HashSet<Uuid>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    video_likes::table
+        .filter(video_likes::user_issuer.eq(&person.issuer))
+        .filter(video_likes::user_subject.eq(&person.subject))
+        .filter(video_likes::video_id.eq_any(ids))
+        .select(video_likes::video_id)
+        .load(conn)
+        .map(|ids| ids.into_iter().collect())
+}
+
+/// Likes (`like = true`) or unlikes the video for `person`, idempotently: the
+/// like and the counters of the video and its author move together. `None`
+/// when the video is gone or not `visible` to `person`.
+pub fn set_like(
+    conn: &mut PgConnection,
+    id: Uuid,
+    person: &Person,
+    like: bool,
+) -> Result<Option<i64>, ApiError> {
+    conn.transaction(|conn| {
+        let Some(video) = videos::table
+            .find(id)
+            .select(Video::as_select())
+            .for_no_key_update()
+            .first(conn)
+            .optional()?
+            .filter(|v| v.visible_to(Some(person)))
+        else {
+            return Ok(None);
+        };
+        let changed = if like {
+            ensure_person(conn, person)?;
+            diesel::insert_into(video_likes::table)
+                .values((
+                    video_likes::video_id.eq(id),
+                    video_likes::user_issuer.eq(&person.issuer),
+                    video_likes::user_subject.eq(&person.subject),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)?
+        } else {
+            diesel::delete(video_likes::table.find((id, &person.issuer, &person.subject)))
+                .execute(conn)?
+        };
+        if changed == 0 {
+            return Ok(Some(video.like_count));
+        }
+        let delta = if like { 1 } else { -1 };
+        let count = diesel::update(videos::table.find(id))
+            .set(videos::like_count.eq(videos::like_count + delta))
+            .returning(videos::like_count)
+            .get_result(conn)?;
+        bump_stats(conn, &video.author(), 0, delta)?;
+        Ok(Some(count))
+    })
+}
+
+/// Videos `person` liked, newest like first, with when they liked each.
+pub fn liked_by(
+    conn: &mut PgConnection,
+    person: &Person,
+    before: Option<VideoKey>,
+    limit: i64,
+) -> QueryResult<Vec<(Video, DateTime<Utc>)>> {
+    let query = video_likes::table
+        .inner_join(videos::table)
+        .filter(video_likes::user_issuer.eq(&person.issuer))
+        .filter(video_likes::user_subject.eq(&person.subject))
+        .filter(videos::status.eq(READY))
+        .select((Video::as_select(), video_likes::created_at))
+        .order((video_likes::created_at.desc(), video_likes::video_id.desc()))
+        .limit(limit)
+        .into_boxed();
+    before_key!(
+        query,
+        video_likes::created_at,
+        video_likes::video_id,
+        before
+    )
+    .load(conn)
+}

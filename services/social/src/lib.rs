@@ -1,0 +1,61 @@
+//! social: the backend of a short-video app. Videos (hosted elsewhere, for now),
+//! hashtags, comments with one level of replies, likes, follows, profile
+//! counters kept exact under concurrency, the following feed, hashtag pages and
+//! caption search; names and avatars from the user directory.
+
+pub mod config;
+pub mod db;
+pub mod directory;
+pub mod domain;
+pub mod dto;
+pub mod errors;
+pub mod openapi;
+pub mod present;
+pub mod routes;
+pub mod state;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use common::config::Settings;
+use common::ratelimit::RateLimiter;
+use common::runner::{NoCommands, Service};
+use common::startup::{App, Foundation, Launch};
+use diesel_migrations::EmbeddedMigrations;
+
+use crate::config::SocialSettings;
+use crate::directory::Directory;
+use crate::state::AppState;
+
+/// The social service, as the runner and the tests start it.
+pub struct Social;
+
+impl Service for Social {
+    const NAME: &'static str = "social";
+    const DEFAULT_PORT: u16 = 8083;
+    const MIGRATIONS: EmbeddedMigrations = db::MIGRATIONS;
+    type Config = SocialSettings;
+    type State = AppState;
+    type Commands = NoCommands;
+
+    fn openapi() -> utoipa::openapi::OpenApi {
+        openapi::document()
+    }
+
+    async fn build(settings: Settings<SocialSettings>) -> anyhow::Result<App<AppState>> {
+        let mut foundation = Foundation::connect(&settings.common, Self::MIGRATIONS).await?;
+        let redis = foundation.redis.clone();
+        let directory = Arc::new(Directory::from_settings(&settings.service)?);
+        if let Some(redis) = &redis {
+            directory.spawn_listener(&mut foundation.tasks, redis.clone());
+        }
+        let verifier = foundation.verifier(&settings.common, None);
+        let state = web::Data::new(AppState {
+            db: foundation.db.clone(),
+            directory,
+            settings: settings.service.clone(),
+            limiter: RateLimiter::new(redis),
+        });
+        Launch::new(foundation, state, verifier, routes::configure).start::<Self>(&settings.common)
+    }
+}

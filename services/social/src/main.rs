@@ -1,0 +1,5 @@
+//! `social [serve]`, `migrate`, `openapi` and `health`: see `common::runner`.
+
+fn main() -> std::process::ExitCode {
+    common::runner::main::<social::Social>()
+}

@@ -1,0 +1,43 @@
+//! The OpenAPI document, generated from the handlers' annotations and committed
+//! as `proto-docs/social.openapi.json` (a test fails when the two drift).
+
+use utoipa::OpenApi;
+
+use crate::routes::{comments, feed, users, videos};
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    videos::create,
+    videos::get_one,
+    videos::patch,
+    videos::delete,
+    videos::like,
+    videos::unlike,
+    videos::by_user,
+    feed::search,
+    comments::post,
+    comments::list,
+    comments::replies,
+    comments::delete,
+    comments::like,
+    comments::unlike,
+    users::profile,
+    users::follow,
+    users::unfollow,
+    users::followers,
+    users::following,
+    users::likes,
+    feed::following,
+    feed::by_tag,
+    feed::trending_tags,
+))]
+struct ApiDoc;
+
+/// The finished document: what is served and committed.
+pub fn document() -> utoipa::openapi::OpenApi {
+    common::openapi::finish(
+        ApiDoc::openapi(),
+        "Reelstack social",
+        "Short videos, comments, likes, follows, feeds and hashtags.",
+    )
+}

@@ -1,0 +1,69 @@
+//! HTTP routes of the social service.
+
+pub mod comments;
+pub mod feed;
+pub mod users;
+pub mod videos;
+
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use common::pagination::encode_cursor;
+use serde::Serialize;
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/videos", web::post().to(videos::create))
+        // Before `/api/videos/{id}`, which would match it too.
+        .route("/api/videos/search", web::get().to(feed::search))
+        .service(
+            web::scope("/api/videos/{id}")
+                .route("", web::get().to(videos::get_one))
+                .route("", web::patch().to(videos::patch))
+                .route("", web::delete().to(videos::delete))
+                .route("/like", web::put().to(videos::like))
+                .route("/like", web::delete().to(videos::unlike))
+                .route("/comments", web::post().to(comments::post))
+                .route("/comments", web::get().to(comments::list)),
+        )
+        .service(
+            web::scope("/api/comments/{id}")
+                .route("", web::delete().to(comments::delete))
+                .route("/replies", web::get().to(comments::replies))
+                .route("/like", web::put().to(comments::like))
+                .route("/like", web::delete().to(comments::unlike)),
+        )
+        .service(
+            web::scope("/api/users/{id}")
+                .route("", web::get().to(users::profile))
+                .route("/videos", web::get().to(videos::by_user))
+                .route("/follow", web::put().to(users::follow))
+                .route("/follow", web::delete().to(users::unfollow))
+                .route("/followers", web::get().to(users::followers))
+                .route("/following", web::get().to(users::following))
+                .route("/likes", web::get().to(users::likes)),
+        )
+        .route("/api/feed/following", web::get().to(feed::following))
+        .route("/api/tags/trending", web::get().to(feed::trending_tags))
+        .route("/api/tags/{tag}/videos", web::get().to(feed::by_tag));
+}
+
+/// An id from the path; anything but a UUID names nothing.
+pub fn uuid_of(raw: &str, not_found: fn() -> common::ApiError) -> Result<Uuid, common::ApiError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| not_found())
+}
+
+/// The cursor of the page after `rows` when the page is full: the key of its last row.
+pub fn next_cursor<T, K: Serialize>(
+    rows: &[T],
+    limit: i64,
+    key: impl Fn(&T) -> K,
+) -> Option<String> {
+    if rows.len() as i64 == limit {
+        rows.last().map(|last| encode_cursor(&key(last)))
+    } else {
+        None
+    }
+}
+
+/// The newest-first key of a row.
+pub type TimeKey = (DateTime<Utc>, Uuid);

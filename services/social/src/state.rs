@@ -1,0 +1,16 @@
+use std::sync::Arc;
+
+use common::db::Db;
+use common::ratelimit::RateLimiter;
+
+use crate::config::SocialSettings;
+use crate::directory::Directory;
+
+/// Everything a handler needs, shared by all workers.
+pub struct AppState {
+    pub db: Db,
+    pub directory: Arc<Directory>,
+    pub settings: SocialSettings,
+    /// Per-account limits on posting.
+    pub limiter: RateLimiter,
+}
