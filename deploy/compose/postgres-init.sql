@@ -1,3 +1,4 @@
 -- One database per service, beside the default 'auth' database.
 CREATE DATABASE catalog;
 CREATE DATABASE meetings;
+CREATE DATABASE social;

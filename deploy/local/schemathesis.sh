@@ -12,8 +12,9 @@
 #                              100 found every kind of finding that 200 did (50 missed one),
 #                              and all runs take about a minute on 2 cores, leaving room for
 #                              them to get slower once more generated requests pass validation.
-#   SCHEMATHESIS_AUTH_PORT, SCHEMATHESIS_MEDIA_CATALOG_PORT, SCHEMATHESIS_MEETING_USER_SYNC_PORT
-#                              where the services listen (default 8081, 8082, 8084)
+#   SCHEMATHESIS_AUTH_PORT, SCHEMATHESIS_MEDIA_CATALOG_PORT, SCHEMATHESIS_SOCIAL_PORT,
+#   SCHEMATHESIS_MEETING_USER_SYNC_PORT
+#                              where the services listen (default 8081, 8082, 8083, 8084)
 #   SCHEMATHESIS_HOST          their address (default 127.0.0.1)
 #   SCHEMATHESIS_REPORT_DIR    where reports go (default .run/schemathesis)
 #
@@ -35,6 +36,7 @@ HOST="${SCHEMATHESIS_HOST:-127.0.0.1}"
 AUTH_PORT="${SCHEMATHESIS_AUTH_PORT:-${SERVICE_PORT[auth]}}"
 MEDIA_CATALOG_PORT="${SCHEMATHESIS_MEDIA_CATALOG_PORT:-${SERVICE_PORT[media-catalog]}}"
 MEETING_USER_SYNC_PORT="${SCHEMATHESIS_MEETING_USER_SYNC_PORT:-${SERVICE_PORT[meeting-user-sync]}}"
+SOCIAL_PORT="${SCHEMATHESIS_SOCIAL_PORT:-${SERVICE_PORT[social]}}"
 REPORTS="${SCHEMATHESIS_REPORT_DIR:-$RUN/schemathesis}"
 VENV="$RUN/schemathesis-venv"
 REQUIREMENTS="$ROOT/deploy/local/schemathesis-requirements.txt"
@@ -98,7 +100,7 @@ auth_post() {
 }
 
 ensure_venv
-for port in "$AUTH_PORT" "$MEDIA_CATALOG_PORT" "$MEETING_USER_SYNC_PORT"; do
+for port in "$AUTH_PORT" "$MEDIA_CATALOG_PORT" "$MEETING_USER_SYNC_PORT" "$SOCIAL_PORT"; do
   curl -fsS -o /dev/null "http://$HOST:$port/health/ready" \
     || die "no service ready at http://$HOST:$port (start the stack first)"
 done
@@ -110,7 +112,7 @@ password="st-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 signup="$(auth_post /api/auth/signup "{\"name\":\"Schemathesis\",\"email\":\"$email\",\"password\":\"$password\"}")"
 declare -A TOKEN
 TOKEN[auth]="$(json_field accessToken <<<"$signup")"
-for run in media-catalog meeting-user-sync auth-logout auth-revoke-session auth-logout-all; do
+for run in media-catalog meeting-user-sync social auth-logout auth-revoke-session auth-logout-all; do
   TOKEN[$run]="$(auth_post /api/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json_field accessToken)"
 done
 log "signed up $email; seed $SEED, max examples $MAX_EXAMPLES; reports in $REPORTS"
@@ -170,6 +172,7 @@ PY
 run_schemathesis auth "$AUTH_PORT" "${auth_main_filters[@]}"
 run_schemathesis media-catalog "$MEDIA_CATALOG_PORT"
 run_schemathesis meeting-user-sync "$MEETING_USER_SYNC_PORT"
+run_schemathesis social "$SOCIAL_PORT"
 run_schemathesis auth-logout "$AUTH_PORT" --include-name "POST /api/auth/logout"
 run_schemathesis auth-revoke-session "$AUTH_PORT" --include-name "DELETE /api/auth/sessions/{id}"
 run_schemathesis auth-logout-all "$AUTH_PORT" --include-name "POST /api/auth/logout-all"

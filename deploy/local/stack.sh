@@ -57,6 +57,13 @@ service_env() {
       echo "SERVICE_CLIENT_ID=local-services"
       echo "SERVICE_CLIENT_SECRET=$(dev_secret internal_client)"
       ;;
+    social)
+      # Names and avatars from the directory, with a service token from auth.
+      echo "DIRECTORY_URL=http://127.0.0.1:${INTERNAL_PORT[meeting-user-sync]}"
+      echo "AUTH_INTERNAL_URL=http://127.0.0.1:${INTERNAL_PORT[auth]}"
+      echo "SERVICE_CLIENT_ID=local-services"
+      echo "SERVICE_CLIENT_SECRET=$(dev_secret internal_client)"
+      ;;
     media-catalog)
       echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
       # Without TMDB credentials, tmdb-sim stands in for TMDB (and its images).
@@ -178,8 +185,9 @@ print_urls() {
     Catalog        http://127.0.0.1:$GATEWAY_PORT/api/movies/popular   (TMDB: $(tmdb_configured && echo "real API" || echo "tmdb-sim on :$TMDB_SIM_PORT"))
     Lists          http://127.0.0.1:$GATEWAY_PORT/api/watchlist, /api/favorites, /api/library/movies
     Directory      http://127.0.0.1:$GATEWAY_PORT/api/user/profile, POST /api/user/sync
+    Social         http://127.0.0.1:$GATEWAY_PORT/api/tags/trending, /api/feed/following, POST /api/videos
     Clerk          $(clerk_configured && echo "$CLERK_ISSUER" || echo "clerk-sim: POST http://127.0.0.1:$CLERK_SIM_PORT/__sim/users, then /__sim/sessions for a token")
-    OpenAPI        http://127.0.0.1:<8081|8082|8084>/openapi.json
+    OpenAPI        http://127.0.0.1:<8081|8082|8083|8084>/openapi.json
     Mail (files)   $RUN/mail/
     Posters        $RUN/storage/
     Logs           $LOGS/
@@ -192,7 +200,7 @@ case "${1:-run}" in
   run)
     ensure_packages
     log "building ($PROFILE)"
-    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth -p media-catalog -p meeting-user-sync -p testkit) || die "build failed"
+    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth -p media-catalog -p meeting-user-sync -p social -p testkit) || die "build failed"
     tail_pid=""
     trap 'echo; log "stopping"; [ -z "$tail_pid" ] || kill "$tail_pid" 2>/dev/null; stop_all; exit 0' INT TERM
     start_all

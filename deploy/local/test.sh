@@ -47,7 +47,7 @@ TEST_DATABASE_URL="$(admin_url)" TEST_REDIS_URL="$(redis_url)" \
   cargo test --workspace --exclude e2e
 
 log "end-to-end tests through the gateway"
-cargo build --bins -p auth -p media-catalog -p meeting-user-sync -p testkit
+cargo build --bins -p auth -p media-catalog -p meeting-user-sync -p social -p testkit
 # The end-to-end stack always talks to tmdb-sim and clerk-sim, whatever the developer exported.
 unset TMDB_API_KEY TMDB_READ_ACCESS_TOKEN TMDB_BASE_URL TMDB_IMAGE_BASE_URL
 unset CLERK_ISSUER CLERK_JWKS_URL CLERK_AUTHORIZED_PARTIES CLERK_API_URL CLERK_SECRET_KEY CLERK_WEBHOOK_SECRET
@@ -99,10 +99,12 @@ if [ -z "${REDIS_URL+x}" ]; then
 fi
 E2E_ADMIN_EMAIL="e2e-admin@example.com"
 # Repeated local runs share Redis counts: the e2e stack allows more signups per
-# hour, and more catalog misses per address (schemathesis sends thousands from one).
+# hour, more catalog misses per address, and more videos and comments per account
+# (schemathesis sends thousands from one address and one account).
 # The gateway takes the client address from X-Forwarded-For of loopback peers,
 # as it would from a load balancer's.
 AUTH_RL_SIGNUP_PER_IP_PER_HOUR=1000 CATALOG_MISSES_PER_IP_PER_MIN=100000 \
+  VIDEOS_PER_USER_PER_HOUR=100000 COMMENTS_PER_USER_PER_MIN=100000 \
   AUTH_BOOTSTRAP_ADMIN_EMAILS="$E2E_ADMIN_EMAIL" PROFILE=debug \
   GATEWAY_EXTRA_CONF="$RUN/e2e-gateway.conf" GATEWAY_EXTRA_HTTP_CONF="$RUN/e2e-gateway-http.conf" \
   GATEWAY_REAL_IP_FROM=127.0.0.1 \

@@ -68,6 +68,15 @@ ROUTES
         }
 ROUTES
     ;;
+    social) cat <<'ROUTES'
+        location = /api/videos { proxy_pass http://social; }
+        location /api/videos/ { proxy_pass http://social; }
+        location /api/comments/ { proxy_pass http://social; }
+        location /api/users/ { proxy_pass http://social; }
+        location /api/feed/ { proxy_pass http://social; }
+        location /api/tags/ { proxy_pass http://social; }
+ROUTES
+    ;;
     *) echo "render.sh: no routes known for service '$1'" >&2; exit 1 ;;
   esac
 }

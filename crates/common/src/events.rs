@@ -60,6 +60,19 @@ pub fn user_path(subject: &str) -> String {
     format!("/internal/users/{encoded}")
 }
 
+/// Redis channel of changed profiles; a message is [`profile_changed`].
+pub const PROFILE_CHANGED_CHANNEL: &str = "reelstack:directory:changed";
+
+/// The message announcing that the profile of `(issuer, subject)` changed.
+pub fn profile_changed(issuer: &str, subject: &str) -> String {
+    format!("{issuer}\n{subject}")
+}
+
+/// The `(issuer, subject)` of a [`profile_changed`] message.
+pub fn parse_profile_changed(message: &str) -> Option<(&str, &str)> {
+    message.split_once('\n')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,17 +92,11 @@ mod tests {
         assert_eq!(serde_json::from_value::<UserUpsert>(json).unwrap(), event);
         assert_eq!(user_path("user_a/b"), "/internal/users/user_a%2Fb");
     }
-}
 
-/// Redis channel of changed profiles; a message is [`profile_changed`].
-pub const PROFILE_CHANGED_CHANNEL: &str = "reelstack:directory:changed";
-
-/// The message announcing that the profile of `(issuer, subject)` changed.
-pub fn profile_changed(issuer: &str, subject: &str) -> String {
-    format!("{issuer}\n{subject}")
-}
-
-/// The `(issuer, subject)` of a [`profile_changed`] message.
-pub fn parse_profile_changed(message: &str) -> Option<(&str, &str)> {
-    message.split_once('\n')
+    #[test]
+    fn a_profile_change_names_issuer_and_subject() {
+        let message = profile_changed(issuer::CLERK, "user_2x");
+        assert_eq!(parse_profile_changed(&message), Some(("clerk", "user_2x")));
+        assert_eq!(parse_profile_changed("garbage"), None);
+    }
 }

@@ -145,3 +145,31 @@ pub async fn raw_http(request: &str) -> (u16, Value) {
     let json = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {text}"));
     (status, json)
 }
+
+pub fn clerk_sim() -> String {
+    std::env::var("E2E_CLERK_SIM_URL").unwrap_or_else(|_| "http://127.0.0.1:8091".to_owned())
+}
+
+/// A user created in clerk-sim, and a session token of theirs.
+pub async fn clerk_user(first: &str) -> (String, String) {
+    let user: Value = http()
+        .post(format!("{}/__sim/users", clerk_sim()))
+        .json(&json!({"firstName": first, "lastName": "E2E", "email": email()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = user["id"].as_str().unwrap().to_owned();
+    let session: Value = http()
+        .post(format!("{}/__sim/sessions", clerk_sim()))
+        .json(&json!({"userId": id}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (id, session["token"].as_str().unwrap().to_owned())
+}

@@ -11,34 +11,6 @@ use e2e::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-fn clerk_sim() -> String {
-    std::env::var("E2E_CLERK_SIM_URL").unwrap_or_else(|_| "http://127.0.0.1:8091".to_owned())
-}
-
-/// A user created in clerk-sim, and a session token of theirs.
-async fn clerk_user(first: &str) -> (String, String) {
-    let user: Value = http()
-        .post(format!("{}/__sim/users", clerk_sim()))
-        .json(&json!({"firstName": first, "lastName": "E2E", "email": email()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = user["id"].as_str().unwrap().to_owned();
-    let session: Value = http()
-        .post(format!("{}/__sim/sessions", clerk_sim()))
-        .json(&json!({"userId": id}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (id, session["token"].as_str().unwrap().to_owned())
-}
-
 #[tokio::test]
 async fn the_gateway_reports_the_directory_upstream() {
     let body: Value = call(Method::GET, "/health", None, None)

@@ -16,32 +16,6 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-fn clerk_sim() -> String {
-    std::env::var("E2E_CLERK_SIM_URL").unwrap_or_else(|_| "http://127.0.0.1:8091".to_owned())
-}
-
-async fn clerk_token(first: &str) -> String {
-    let user: Value = http()
-        .post(format!("{}/__sim/users", clerk_sim()))
-        .json(&json!({"firstName": first, "lastName": "Host", "email": email()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session: Value = http()
-        .post(format!("{}/__sim/sessions", clerk_sim()))
-        .json(&json!({"userId": user["id"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["token"].as_str().unwrap().to_owned()
-}
-
 async fn next_text(
     socket: &mut tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
@@ -61,7 +35,7 @@ async fn next_text(
 
 #[tokio::test]
 async fn a_clerk_host_and_a_first_party_guest_meet_and_chat_through_the_gateway() {
-    let host = clerk_token("Gateway").await;
+    let (_, host) = clerk_user("Gateway").await;
     let (_, guest_signup) = signup("Gateway Guest").await;
     let guest = guest_signup["accessToken"].as_str().unwrap().to_owned();
 
@@ -114,7 +88,7 @@ async fn a_clerk_host_and_a_first_party_guest_meet_and_chat_through_the_gateway(
             let event: Value = serde_json::from_str(t.as_str()).unwrap();
             assert_eq!(event["type"], "message.created");
             assert_eq!(event["message"]["text"], "hello through nginx");
-            assert_eq!(event["message"]["senderName"], "Gateway Host");
+            assert_eq!(event["message"]["senderName"], "Gateway E2E");
         }
         other => panic!("{other:?}"),
     }

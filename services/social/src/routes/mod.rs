@@ -13,8 +13,9 @@ use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/videos", web::post().to(videos::create))
-        // Before `/api/videos/{id}`, which would match it too.
-        .route("/api/videos/search", web::get().to(feed::search))
+        // A resource of its own, before `/api/videos/{id}`, so that no other
+        // method on it reaches a video route (they are 405 here).
+        .service(web::resource("/api/videos/search").route(web::get().to(feed::search)))
         .service(
             web::scope("/api/videos/{id}")
                 .route("", web::get().to(videos::get_one))

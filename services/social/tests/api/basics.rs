@@ -182,4 +182,14 @@ async fn undeclared_methods_are_405_with_allow() {
         )
         .await;
     assert_error(resp, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED").await;
+    // A literal path beside `/api/videos/{id}` does not fall through to it.
+    let resp = app
+        .send(
+            Method::PATCH,
+            "/api/videos/search?q=x",
+            None,
+            Some(&json!({"caption": "x"})),
+        )
+        .await;
+    assert_error(resp, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED").await;
 }

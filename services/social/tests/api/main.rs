@@ -1,8 +1,4 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "tests fail loudly"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 //! social's API tests: the real service on loopback with its own database,
 //! beside a real auth and a real directory.
 

@@ -1,0 +1,176 @@
+//! The short-video app through the real gateway: first-party and Clerk users
+//! post, follow, like and comment; names come from the directory; an admin
+//! removes a video.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails loudly"
+)]
+
+use e2e::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// A first-party user the directory knows: (id, token).
+async fn member(name: &str) -> (String, String) {
+    let (_, body) = signup(name).await;
+    let token = body["accessToken"].as_str().unwrap().to_owned();
+    let resp = call(Method::POST, "/api/user/sync", Some(&token), None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    (body["user"]["id"].as_str().unwrap().to_owned(), token)
+}
+
+async fn ok(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Value {
+    let resp = call(method.clone(), path, token, body).await;
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn the_gateway_reports_the_social_upstream() {
+    let body = ok(Method::GET, "/health", None, None).await;
+    assert_eq!(body["upstreams"]["social"]["status"], "ok", "{body}");
+}
+
+#[tokio::test]
+async fn creators_and_fans_meet_through_the_gateway() {
+    let (creator, creator_token) = member("Gateway Creator").await;
+    let (fan, fan_token) = member("Gateway Fan").await;
+    let (clerk_id, clerk_token) = clerk_user("Clerky").await;
+    ok(Method::POST, "/api/user/sync", Some(&clerk_token), None).await;
+
+    let tag = format!("e2e{}", uuid::Uuid::now_v7().simple());
+    let video = ok(
+        Method::POST,
+        "/api/videos",
+        Some(&creator_token),
+        Some(json!({"caption": format!("Through the gateway #{tag}"), "videoUrl": "https://cdn.example.com/e2e.mp4"})),
+    )
+    .await;
+    let id = video["id"].as_str().unwrap();
+    assert_eq!(video["author"]["name"], "Gateway Creator");
+    assert_eq!(video["hashtags"], json!([tag]));
+
+    let follow = ok(
+        Method::PUT,
+        &format!("/api/users/{creator}/follow"),
+        Some(&fan_token),
+        None,
+    )
+    .await;
+    assert_eq!(follow, json!({"following": true, "followerCount": 1}));
+    ok(
+        Method::PUT,
+        &format!("/api/videos/{id}/like"),
+        Some(&fan_token),
+        None,
+    )
+    .await;
+    let liked = ok(
+        Method::PUT,
+        &format!("/api/videos/{id}/like"),
+        Some(&clerk_token),
+        None,
+    )
+    .await;
+    assert_eq!(liked["likeCount"], 2);
+    let comment = ok(
+        Method::POST,
+        &format!("/api/videos/{id}/comments"),
+        Some(&clerk_token),
+        Some(json!({"text": "hello from Clerk"})),
+    )
+    .await;
+    assert_eq!(comment["author"]["id"], clerk_id.as_str());
+    assert_eq!(comment["author"]["name"], "Clerky E2E");
+    ok(
+        Method::POST,
+        &format!("/api/videos/{id}/comments"),
+        Some(&fan_token),
+        Some(json!({"text": "a reply", "parentId": comment["id"]})),
+    )
+    .await;
+
+    let feed = ok(Method::GET, "/api/feed/following", Some(&fan_token), None).await;
+    assert_eq!(feed["items"][0]["id"], id);
+    assert_eq!(feed["items"][0]["liked"], true);
+    let tagged = ok(Method::GET, &format!("/api/tags/{tag}/videos"), None, None).await;
+    assert_eq!(tagged["items"][0]["commentCount"], 2);
+    let comments = ok(
+        Method::GET,
+        &format!("/api/videos/{id}/comments"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(comments["items"][0]["replyCount"], 1);
+    let profile = ok(
+        Method::GET,
+        &format!("/api/users/{creator}"),
+        Some(&fan_token),
+        None,
+    )
+    .await;
+    assert_eq!(profile["name"], "Gateway Creator");
+    assert_eq!(
+        (
+            profile["followerCount"].as_i64(),
+            profile["likeCount"].as_i64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(profile["following"], true);
+    let followers = ok(
+        Method::GET,
+        &format!("/api/users/{creator}/followers"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(followers["items"][0]["id"], fan.as_str());
+    assert_eq!(followers["items"][0]["name"], "Gateway Fan");
+
+    // Another user may not delete it; an admin may.
+    let resp = call(
+        Method::DELETE,
+        &format!("/api/videos/{id}"),
+        Some(&fan_token),
+        None,
+    )
+    .await;
+    envelope(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    let admin = bootstrap_admin().await;
+    let resp = call(
+        Method::DELETE,
+        &format!("/api/videos/{id}"),
+        admin["accessToken"].as_str(),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = call(Method::GET, &format!("/api/videos/{id}"), None, None).await;
+    envelope(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    let profile = ok(Method::GET, &format!("/api/users/{creator}"), None, None).await;
+    assert_eq!(
+        (
+            profile["videoCount"].as_i64(),
+            profile["likeCount"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn social_errors_come_in_the_envelope_through_the_gateway() {
+    let resp = call(Method::POST, "/api/videos", None, Some(json!({}))).await;
+    envelope(resp, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    let (_, token) = member("Gateway Errors").await;
+    let resp = call(Method::POST, "/api/videos", Some(&token), Some(json!({}))).await;
+    envelope(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+    let resp = call(Method::GET, "/api/videos/not-a-video", None, None).await;
+    envelope(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    let resp = call(Method::GET, "/api/feed/nothing-here", None, None).await;
+    envelope(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+}
