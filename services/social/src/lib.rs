@@ -3,6 +3,7 @@
 //! counters kept exact under concurrency, the following feed, hashtag pages and
 //! caption search; names and avatars from the user directory.
 
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod directory;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use actix_web::web;
 use common::config::Settings;
 use common::ratelimit::RateLimiter;
-use common::runner::{NoCommands, Service};
+use common::runner::Service;
 use common::startup::{App, Foundation, Launch};
 use diesel_migrations::EmbeddedMigrations;
 
@@ -36,7 +37,7 @@ impl Service for Social {
     const MIGRATIONS: EmbeddedMigrations = db::MIGRATIONS;
     type Config = SocialSettings;
     type State = AppState;
-    type Commands = NoCommands;
+    type Commands = commands::Commands;
 
     fn openapi() -> utoipa::openapi::OpenApi {
         openapi::document()

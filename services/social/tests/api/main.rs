@@ -10,4 +10,5 @@ mod directory;
 mod feeds;
 mod follows;
 mod likes;
+mod recount;
 mod videos;
