@@ -31,6 +31,15 @@ pub struct SocialSettings {
     /// Comments a user may post per minute.
     #[serde(default = "d_comments_per_min")]
     pub comments_per_user_per_min: u64,
+    /// A viewer counts once per video in this many seconds.
+    #[serde(default = "d_view_window")]
+    pub view_window_secs: u64,
+    /// How often buffered views are written to PostgreSQL.
+    #[serde(default = "d_views_flush")]
+    pub views_flush_ms: u64,
+    /// Prefix of this service's Redis keys (views buffered, de-duplicated).
+    #[serde(default = "d_redis_prefix")]
+    pub social_redis_prefix: String,
 }
 
 fn d_directory_url() -> String {
@@ -50,6 +59,15 @@ fn d_videos_per_hour() -> u64 {
 }
 fn d_comments_per_min() -> u64 {
     20
+}
+fn d_view_window() -> u64 {
+    1800
+}
+fn d_views_flush() -> u64 {
+    2000
+}
+fn d_redis_prefix() -> String {
+    "social".to_owned()
 }
 
 impl SocialSettings {

@@ -157,6 +157,12 @@ pub struct LikeState {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct ViewResult {
+    /// False when this viewer was counted on this video within the window.
+    pub counted: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FollowState {
     pub following: bool,

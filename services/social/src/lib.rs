@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod present;
 pub mod routes;
 pub mod state;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ use diesel_migrations::EmbeddedMigrations;
 use crate::config::SocialSettings;
 use crate::directory::Directory;
 use crate::state::AppState;
+use crate::views::Views;
 
 /// The social service, as the runner and the tests start it.
 pub struct Social;
@@ -50,10 +52,24 @@ impl Service for Social {
         if let Some(redis) = &redis {
             directory.spawn_listener(&mut foundation.tasks, redis.clone());
         }
+        let s = &settings.service;
+        let views = Arc::new(Views::new(
+            foundation.db.clone(),
+            redis.clone(),
+            &s.social_redis_prefix,
+            s.view_window_secs,
+        ));
+        if redis.is_some() {
+            views.spawn_flusher(
+                &mut foundation.tasks,
+                std::time::Duration::from_millis(s.views_flush_ms),
+            );
+        }
         let verifier = foundation.verifier(&settings.common, None);
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),
             directory,
+            views,
             settings: settings.service.clone(),
             limiter: RateLimiter::new(redis),
         });

@@ -13,6 +13,7 @@ use crate::routes::{comments, feed, users, videos};
     videos::delete,
     videos::like,
     videos::unlike,
+    videos::view,
     videos::by_user,
     feed::search,
     comments::post,

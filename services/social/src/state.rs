@@ -5,11 +5,13 @@ use common::ratelimit::RateLimiter;
 
 use crate::config::SocialSettings;
 use crate::directory::Directory;
+use crate::views::Views;
 
 /// Everything a handler needs, shared by all workers.
 pub struct AppState {
     pub db: Db,
     pub directory: Arc<Directory>,
+    pub views: Arc<Views>,
     pub settings: SocialSettings,
     /// Per-account limits on posting.
     pub limiter: RateLimiter,

@@ -8,6 +8,7 @@ pub mod recount;
 #[rustfmt::skip]
 pub mod schema;
 pub mod videos;
+pub mod views;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 

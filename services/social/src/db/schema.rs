@@ -35,6 +35,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    seen_videos (user_issuer, user_subject, video_id) {
+        user_issuer -> Text,
+        user_subject -> Text,
+        video_id -> Uuid,
+        seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_stats (issuer, subject) {
         issuer -> Text,
         subject -> Text,
@@ -82,17 +91,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    view_batches (id) {
+        id -> Text,
+        applied_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    view_marks (video_id, viewer) {
+        video_id -> Uuid,
+        viewer -> Text,
+        seen_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(comment_likes -> comments (comment_id));
 diesel::joinable!(comments -> videos (video_id));
+diesel::joinable!(seen_videos -> videos (video_id));
 diesel::joinable!(video_likes -> videos (video_id));
 diesel::joinable!(video_tags -> videos (video_id));
+diesel::joinable!(view_marks -> videos (video_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     comment_likes,
     comments,
     follows,
+    seen_videos,
     user_stats,
     video_likes,
     video_tags,
     videos,
+    view_batches,
+    view_marks,
 );

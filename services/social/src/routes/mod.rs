@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("", web::delete().to(videos::delete))
                 .route("/like", web::put().to(videos::like))
                 .route("/like", web::delete().to(videos::unlike))
+                .route("/views", web::post().to(videos::view))
                 .route("/comments", web::post().to(comments::post))
                 .route("/comments", web::get().to(comments::list)),
         )

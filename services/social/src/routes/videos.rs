@@ -1,7 +1,8 @@
 //! Videos: posting one hosted elsewhere, reading, captions, deleting, likes, and
 //! a profile's grid.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
+use common::net::ClientIp;
 use common::pagination::CursorQuery;
 use common::ratelimit::Limit;
 use common::tokens::{AuthUser, MaybeUser};
@@ -13,10 +14,11 @@ use uuid::Uuid;
 use super::{next_cursor, users::resolve_subject, uuid_of, TimeKey};
 use crate::db;
 use crate::domain::{media_url, Caption, Person};
-use crate::dto::{ErrorEnvelope, LikeState, VideoDto, VideoPage};
+use crate::dto::{ErrorEnvelope, LikeState, VideoDto, VideoPage, ViewResult};
 use crate::errors::{user_not_found, video_not_found};
 use crate::present;
 use crate::state::AppState;
+use crate::views::Viewer;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -241,6 +243,38 @@ pub async fn unlike(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     set_like(state, user, path, false).await
+}
+
+#[utoipa::path(post, path = "/api/videos/{id}/views", tag = "videos", security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Video id")),
+    responses(
+        (status = 202, description = "Taken: counted at most once per viewer (the user, else address and user agent) in 30 minutes, and written to the counters within seconds", body = ViewResult),
+        (status = 404, description = "No such video", body = ErrorEnvelope),
+    ))]
+pub async fn view(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    address: ClientIp,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_of(&path, video_not_found)?;
+    let person = user.0.as_ref().map(Person::of);
+    visible(&state, id, person.as_ref()).await?;
+    let viewer = match person {
+        Some(person) => Viewer::User(person),
+        None => Viewer::Anonymous {
+            address: address.0,
+            agent: req
+                .headers()
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        },
+    };
+    let counted = state.views.record(id, &viewer).await?;
+    Ok(HttpResponse::Accepted().json(ViewResult { counted }))
 }
 
 #[utoipa::path(get, path = "/api/users/{id}/videos", tag = "users", security((), ("bearer" = [])),

@@ -64,6 +64,8 @@ impl World {
 pub struct Shared {
     pub world: World,
     pub db_url: String,
+    /// This app's Redis keys (views), apart from every other test's.
+    pub redis_prefix: String,
     _db: Option<TestDb>,
 }
 
@@ -98,6 +100,7 @@ pub async fn spawn_in(world: World, overrides: &[(&str, &str)]) -> TestApp {
     let shared = Arc::new(Shared {
         world,
         db_url: db.url.clone(),
+        redis_prefix: format!("test-social:{}", uuid::Uuid::now_v7().simple()),
         _db: Some(db),
     });
     start(shared, testkit::owned(overrides)).await
@@ -113,6 +116,7 @@ async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp
         .set("DIRECTORY_URL", shared.world.directory.internal().address)
         .set("SERVICE_CLIENT_ID", SOCIAL_CLIENT.0)
         .set("SERVICE_CLIENT_SECRET", SOCIAL_CLIENT.1)
+        .set("SOCIAL_REDIS_PREFIX", shared.redis_prefix.clone())
         .with(&overrides);
     let spawned = testkit::spawn::<Social>(env).await;
     TestApp {

@@ -12,3 +12,4 @@ mod follows;
 mod likes;
 mod recount;
 mod videos;
+mod views;

@@ -1,0 +1,3 @@
+DROP TABLE seen_videos;
+DROP TABLE view_marks;
+DROP TABLE view_batches;
