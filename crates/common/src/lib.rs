@@ -11,7 +11,8 @@
 //!   (issuer names), [`events`] (the user event auth sends the directory);
 //! - data and dependencies: [`db`] (pool, blocking helper, migrations),
 //!   [`redis_conn`] (connections, channel following), [`ratelimit`],
-//!   [`client`] (service-to-service HTTP), [`retry`] (backoff, the breaker), [`tasks`]
+//!   [`client`] (service-to-service HTTP), [`retry`] (backoff, the breaker),
+//!   [`idempotency`] (`Idempotency-Key` answers stored and replayed), [`tasks`]
 //!   (supervised background tasks), [`pagination`], [`domain`] (validated values
 //!   several services accept).
 
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod idempotency;
 pub mod issuer;
 pub mod json;
 pub mod metrics;

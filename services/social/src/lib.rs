@@ -65,6 +65,11 @@ impl Service for Social {
                 std::time::Duration::from_millis(s.views_flush_ms),
             );
         }
+        spawn_maintenance(
+            &mut foundation.tasks,
+            foundation.db.clone(),
+            s.view_window_secs,
+        );
         let verifier = foundation.verifier(&settings.common, None);
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),
@@ -75,4 +80,28 @@ impl Service for Social {
         });
         Launch::new(foundation, state, verifier, routes::configure).start::<Self>(&settings.common)
     }
+}
+
+/// Every ten minutes: forget view marks, applied view batches and seen videos
+/// past their use, and stored Idempotency-Key answers past their 24 hours.
+fn spawn_maintenance(tasks: &mut common::tasks::Tasks, db: common::db::Db, window_secs: u64) {
+    tasks.spawn("social-maintenance", move || {
+        let db = db.clone();
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                let window = i64::try_from(window_secs).unwrap_or(i64::MAX);
+                let pruned = db
+                    .run(move |conn| {
+                        db::views::prune(conn, window)?;
+                        Ok(common::idempotency::prune(conn)?)
+                    })
+                    .await;
+                if let Err(e) = pruned {
+                    tracing::warn!(error = %e, "maintenance failed; retried in ten minutes");
+                }
+            }
+        }
+    });
 }

@@ -29,8 +29,6 @@ use crate::domain::Person;
 const REDIS_TIMEOUT: Duration = Duration::from_millis(300);
 /// A batch nobody finished for this long is taken up by another replica.
 const ABANDONED_AFTER_MS: i64 = 30_000;
-/// How often old marks, batch ids and seen videos are pruned.
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 const RECORD: &str = r"
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -240,7 +238,7 @@ impl Views {
         Ok(())
     }
 
-    /// Flushes every `every`, and prunes now and then.
+    /// Flushes every `every`.
     pub fn spawn_flusher(self: &Arc<Self>, tasks: &mut Tasks, every: Duration) {
         let views = self.clone();
         tasks.spawn("view-flusher", move || {
@@ -248,7 +246,6 @@ impl Views {
             async move {
                 let mut tick = tokio::time::interval(every.max(Duration::from_millis(50)));
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let mut last_prune: Option<std::time::Instant> = None;
                 loop {
                     tick.tick().await;
                     if let Err(e) = views.flush().await {
@@ -256,17 +253,6 @@ impl Views {
                             error = format!("{e:#}"),
                             "view flush failed; retried next tick"
                         );
-                    }
-                    if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
-                        last_prune = Some(std::time::Instant::now());
-                        let window = views.window_secs as i64;
-                        if let Err(e) = views
-                            .db
-                            .run(move |conn| Ok(db::views::prune(conn, window)?))
-                            .await
-                        {
-                            tracing::warn!(error = %e, "view prune failed");
-                        }
                     }
                 }
             }

@@ -35,6 +35,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (owner, key) {
+        owner -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        state -> Text,
+        status -> Nullable<Int4>,
+        body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     seen_videos (user_issuer, user_subject, video_id) {
         user_issuer -> Text,
         user_subject -> Text,
@@ -117,6 +129,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comment_likes,
     comments,
     follows,
+    idempotency_keys,
     seen_videos,
     user_stats,
     video_likes,

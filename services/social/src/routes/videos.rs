@@ -1,13 +1,15 @@
 //! Videos: posting one hosted elsewhere, reading, captions, deleting, likes, and
 //! a profile's grid.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use common::idempotency::{self, IdempotencyHeader, IdempotencyKey};
 use common::net::ClientIp;
 use common::pagination::CursorQuery;
 use common::ratelimit::Limit;
 use common::tokens::{AuthUser, MaybeUser};
 use common::ApiError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -20,7 +22,7 @@ use crate::present;
 use crate::state::AppState;
 use crate::views::Viewer;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateVideo {
     /// Up to 2,200 characters, line breaks allowed, may be blank; `#hashtags`
@@ -63,49 +65,58 @@ fn key_of(person: &Person) -> String {
 }
 
 #[utoipa::path(post, path = "/api/videos", tag = "videos", security(("bearer" = [])),
+    params(IdempotencyHeader),
     request_body = CreateVideo,
     responses(
-        (status = 201, description = "Created, ready at once (`source: external`)", body = VideoDto),
-        (status = 422, description = "Missing or invalid caption or URLs", body = ErrorEnvelope),
+        (status = 201, description = "Created, ready at once (`source: external`); a replay of an Idempotency-Key carries `Idempotent-Replayed: true`", body = VideoDto),
+        (status = 409, description = "A request with this Idempotency-Key is still running", body = ErrorEnvelope),
+        (status = 422, description = "Missing or invalid caption or URLs, or an Idempotency-Key used with another request", body = ErrorEnvelope),
         (status = 429, description = "Too many videos this hour", body = ErrorEnvelope),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    key: IdempotencyKey,
     body: common::Json<CreateVideo>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let mut errors = common::FieldErrors::new();
-    let caption = caption_of(body.caption, &mut errors);
-    let url = match body.video_url {
-        None => {
-            errors.add("videoUrl", "is required");
-            None
-        }
-        Some(raw) => media_url(&raw).map_err(|e| errors.add("videoUrl", e)).ok(),
-    };
-    let poster = match body.poster_url {
-        None => None,
-        Some(raw) => media_url(&raw).map_err(|e| errors.add("posterUrl", e)).ok(),
-    };
-    errors.into_result()?;
-    let (Some(caption), Some(url)) = (caption, url) else {
-        return Err(ApiError::internal("validated fields missing"));
-    };
     let me = Person::of(&user);
-    state
-        .limiter
-        .check(&video_limit(&state), &key_of(&me))
-        .await?;
-    let author = me.clone();
-    let video = state
-        .db
-        .run(move |conn| {
-            db::videos::create_external(conn, &author, &caption, &url, poster.as_deref())
-        })
-        .await?;
-    let dto = present::video(&state, Some(&me), video).await?;
-    Ok(HttpResponse::Created().json(dto))
+    let fingerprint = idempotency::fingerprint(&body)?;
+    idempotency::run(&state.db, &key, &key_of(&me), fingerprint, || async {
+        let mut errors = common::FieldErrors::new();
+        let caption = caption_of(body.caption, &mut errors);
+        let url = match body.video_url {
+            None => {
+                errors.add("videoUrl", "is required");
+                None
+            }
+            Some(raw) => media_url(&raw).map_err(|e| errors.add("videoUrl", e)).ok(),
+        };
+        let poster = match body.poster_url {
+            None => None,
+            Some(raw) => media_url(&raw).map_err(|e| errors.add("posterUrl", e)).ok(),
+        };
+        errors.into_result()?;
+        let (Some(caption), Some(url)) = (caption, url) else {
+            return Err(ApiError::internal("validated fields missing"));
+        };
+        state
+            .limiter
+            .check(&video_limit(&state), &key_of(&me))
+            .await?;
+        let author = me.clone();
+        let video = state
+            .db
+            .run(move |conn| {
+                db::videos::create_external(conn, &author, &caption, &url, poster.as_deref())
+            })
+            .await?;
+        Ok((
+            StatusCode::CREATED,
+            present::video(&state, Some(&me), video).await?,
+        ))
+    })
+    .await
 }
 
 /// The video, if `viewer` may see it.

@@ -9,6 +9,7 @@ mod comments;
 mod directory;
 mod feeds;
 mod follows;
+mod idempotency;
 mod likes;
 mod recount;
 mod videos;

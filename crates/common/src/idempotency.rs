@@ -1,0 +1,284 @@
+//! `Idempotency-Key` for creating requests that clients retry
+//! (draft-ietf-httpapi-idempotency-key-header): the first successful answer to a
+//! key is stored for 24 hours and replayed, with `Idempotent-Replayed: true`, to
+//! a retry with the same request; the same key with another request is 422, and
+//! a retry while the first is still running is 409. Failed answers are not
+//! stored: a retry runs again.
+//!
+//! The answers live in the service's own database, in a table every service that
+//! uses this creates with the same shape (see `migrations/social`):
+//! `idempotency_keys (owner, key, fingerprint, state, status, body, created_at)`.
+
+use std::future::Future;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Bytea, Integer, Nullable, Text};
+use futures_util::future::{ready, Ready};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::Db;
+use crate::error::ApiError;
+
+pub const HEADER: &str = "idempotency-key";
+pub const REPLAYED: &str = "idempotent-replayed";
+/// A stored answer is replayed this long.
+const KEEP_HOURS: i32 = 24;
+/// A key still marked running after this long belongs to a request that died:
+/// the next retry runs it again.
+const RUNNING_LEASE_SECS: i32 = 60;
+pub const MAX_KEY_LEN: usize = 255;
+
+/// The request's `Idempotency-Key`, when it has one: 1-255 visible ASCII
+/// characters (422 otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl IdempotencyKey {
+    fn parse(req: &HttpRequest) -> Result<Self, ApiError> {
+        let Some(value) = req.headers().get(HEADER) else {
+            return Ok(Self(None));
+        };
+        let key = value.to_str().unwrap_or_default();
+        if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ApiError::validation(
+                "Idempotency-Key",
+                "must be 1-255 visible ASCII characters",
+            ));
+        }
+        Ok(Self(Some(key.to_owned())))
+    }
+}
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::parse(req))
+    }
+}
+
+/// The header, for a route's OpenAPI parameters: `params(IdempotencyHeader)`.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// Makes retries safe: the same key with the same request within 24 hours
+    /// answers what the first did (with `Idempotent-Replayed: true`); another
+    /// request with the key is 422, and a retry while the first runs is 409.
+    #[param(
+        rename = "Idempotency-Key",
+        value_type = String,
+        required = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
+    pub idempotency_key: Option<String>,
+}
+
+enum Begun {
+    Fresh,
+    Replay { status: u16, body: Vec<u8> },
+    Running,
+    OtherRequest,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    fingerprint: String,
+    #[diesel(sql_type = Text)]
+    state: String,
+    #[diesel(sql_type = Nullable<Integer>)]
+    status: Option<i32>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    body: Option<Vec<u8>>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    stale: bool,
+}
+
+fn begin(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str) -> QueryResult<Begun> {
+    conn.transaction(|conn| {
+        let inserted = diesel::sql_query(
+            "INSERT INTO idempotency_keys (owner, key, fingerprint, state) VALUES ($1, $2, $3, 'running') \
+             ON CONFLICT (owner, key) DO NOTHING",
+        )
+        .bind::<Text, _>(owner)
+        .bind::<Text, _>(key)
+        .bind::<Text, _>(fingerprint)
+        .execute(conn)?;
+        if inserted == 1 {
+            return Ok(Begun::Fresh);
+        }
+        let row: Row = diesel::sql_query(format!(
+            "SELECT fingerprint, state, status, body, \
+               (created_at < now() - interval '{KEEP_HOURS} hours') \
+               OR (state = 'running' AND created_at < now() - interval '{RUNNING_LEASE_SECS} seconds') AS stale \
+             FROM idempotency_keys WHERE owner = $1 AND key = $2 FOR UPDATE"
+        ))
+        .bind::<Text, _>(owner)
+        .bind::<Text, _>(key)
+        .get_result(conn)?;
+        if row.stale {
+            diesel::sql_query(
+                "UPDATE idempotency_keys SET fingerprint = $3, state = 'running', status = NULL, \
+                   body = NULL, created_at = now() WHERE owner = $1 AND key = $2",
+            )
+            .bind::<Text, _>(owner)
+            .bind::<Text, _>(key)
+            .bind::<Text, _>(fingerprint)
+            .execute(conn)?;
+            return Ok(Begun::Fresh);
+        }
+        if row.fingerprint != fingerprint {
+            return Ok(Begun::OtherRequest);
+        }
+        match (row.state.as_str(), row.status, row.body) {
+            ("done", Some(status), Some(body)) => Ok(Begun::Replay {
+                status: u16::try_from(status).unwrap_or(200),
+                body,
+            }),
+            _ => Ok(Begun::Running),
+        }
+    })
+}
+
+fn finish(
+    conn: &mut PgConnection,
+    owner: &str,
+    key: &str,
+    status: u16,
+    body: &[u8],
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE idempotency_keys SET state = 'done', status = $3, body = $4 WHERE owner = $1 AND key = $2",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(key)
+    .bind::<Integer, _>(i32::from(status))
+    .bind::<Bytea, _>(body)
+    .execute(conn)
+    .map(|_| ())
+}
+
+fn forget(conn: &mut PgConnection, owner: &str, key: &str) -> QueryResult<()> {
+    diesel::sql_query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2")
+        .bind::<Text, _>(owner)
+        .bind::<Text, _>(key)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Deletes stored answers past their 24 hours (a maintenance task calls it).
+pub fn prune(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query(format!(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - interval '{KEEP_HOURS} hours'"
+    ))
+    .execute(conn)
+}
+
+/// The fingerprint of a request: what it asks for, as the handler read it, in
+/// canonical JSON (object keys sorted), so field order never matters.
+pub fn fingerprint(request: &impl Serialize) -> Result<String, ApiError> {
+    let canonical = serde_json::to_value(request).map_err(|e| ApiError::Internal(e.into()))?;
+    let bytes = serde_json::to_vec(&canonical).map_err(|e| ApiError::Internal(e.into()))?;
+    let digest = Sha256::digest(&bytes);
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn json_response(status: u16, body: Vec<u8>, replayed: bool) -> HttpResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    response.content_type("application/json");
+    if replayed {
+        response.insert_header((REPLAYED, "true"));
+    }
+    response.body(body)
+}
+
+/// Runs `work` once per `(owner, key)` and request `fingerprint`: a retry of the
+/// same request gets the stored answer, another request with the key 422, a
+/// retry while the first runs 409. Without a key, `work` just runs. `work`
+/// answers a status and a JSON body; an error is answered and not stored.
+pub async fn run<T, F, Fut>(
+    db: &Db,
+    key: &IdempotencyKey,
+    owner: &str,
+    fingerprint: String,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(StatusCode, T), ApiError>>,
+{
+    let Some(key) = key.0.clone() else {
+        let (status, body) = work().await?;
+        return Ok(HttpResponse::build(status).json(body));
+    };
+    let (who, which) = (owner.to_owned(), key.clone());
+    match db
+        .run(move |conn| Ok(begin(conn, &who, &which, &fingerprint)?))
+        .await?
+    {
+        Begun::Replay { status, body } => return Ok(json_response(status, body, true)),
+        Begun::Running => {
+            return Err(ApiError::Conflict(
+                "A request with this Idempotency-Key is still running; retry later".to_owned(),
+            ))
+        }
+        Begun::OtherRequest => {
+            return Err(ApiError::validation(
+                "Idempotency-Key",
+                "was used with another request",
+            ))
+        }
+        Begun::Fresh => {}
+    }
+    let (who, which) = (owner.to_owned(), key);
+    match work().await {
+        Ok((status, body)) => {
+            let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?;
+            let stored = bytes.clone();
+            db.run(move |conn| Ok(finish(conn, &who, &which, status.as_u16(), &stored)?))
+                .await?;
+            Ok(json_response(status.as_u16(), bytes, false))
+        }
+        Err(e) => {
+            // Not stored: a retry runs again. Failing to forget leaves the key
+            // running until its lease ends.
+            if let Err(forget_error) = db.run(move |conn| Ok(forget(conn, &who, &which)?)).await {
+                tracing::warn!(error = %forget_error, "idempotency key not released");
+            }
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_ignore_field_order_but_not_values() {
+        #[derive(Serialize)]
+        struct Ab {
+            a: u8,
+            b: Option<u8>,
+        }
+        #[derive(Serialize)]
+        struct Ba {
+            b: Option<u8>,
+            a: u8,
+        }
+        let ab = fingerprint(&Ab { a: 1, b: None }).unwrap();
+        assert_eq!(ab, fingerprint(&Ba { b: None, a: 1 }).unwrap());
+        assert_ne!(ab, fingerprint(&Ab { a: 2, b: None }).unwrap());
+        assert_eq!(ab.len(), 64);
+    }
+}
