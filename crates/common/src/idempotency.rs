@@ -7,7 +7,10 @@
 //!
 //! The answers live in the service's own database, in a table every service that
 //! uses this creates with the same shape (see `migrations/social`):
-//! `idempotency_keys (owner, key, fingerprint, state, status, body, created_at)`.
+//! `idempotency_keys (owner, key, fingerprint, state, status, body, resource,
+//! created_at)`. An answer's `resource` is the `id` field of its body, if any:
+//! deleting that resource forgets the answer ([`forget_resource`]), so a replay
+//! never points at something gone (a retry then creates it again).
 
 use std::future::Future;
 
@@ -154,16 +157,27 @@ fn finish(
     key: &str,
     status: u16,
     body: &[u8],
+    resource: Option<&str>,
 ) -> QueryResult<()> {
     diesel::sql_query(
-        "UPDATE idempotency_keys SET state = 'done', status = $3, body = $4 WHERE owner = $1 AND key = $2",
+        "UPDATE idempotency_keys SET state = 'done', status = $3, body = $4, resource = $5 \
+         WHERE owner = $1 AND key = $2",
     )
     .bind::<Text, _>(owner)
     .bind::<Text, _>(key)
     .bind::<Integer, _>(i32::from(status))
     .bind::<Bytea, _>(body)
+    .bind::<Nullable<Text>, _>(resource)
     .execute(conn)
     .map(|_| ())
+}
+
+/// Forgets the answers that created `resource` (call it where it is deleted, in
+/// the same transaction).
+pub fn forget_resource(conn: &mut PgConnection, resource: &str) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM idempotency_keys WHERE resource = $1")
+        .bind::<Text, _>(resource)
+        .execute(conn)
 }
 
 fn forget(conn: &mut PgConnection, owner: &str, key: &str) -> QueryResult<()> {
@@ -243,10 +257,24 @@ where
     let (who, which) = (owner.to_owned(), key);
     match work().await {
         Ok((status, body)) => {
-            let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?;
+            let value = serde_json::to_value(&body).map_err(|e| ApiError::Internal(e.into()))?;
+            let resource = value
+                .get("id")
+                .and_then(|id| id.as_str())
+                .map(str::to_owned);
+            let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?;
             let stored = bytes.clone();
-            db.run(move |conn| Ok(finish(conn, &who, &which, status.as_u16(), &stored)?))
-                .await?;
+            db.run(move |conn| {
+                Ok(finish(
+                    conn,
+                    &who,
+                    &which,
+                    status.as_u16(),
+                    &stored,
+                    resource.as_deref(),
+                )?)
+            })
+            .await?;
             Ok(json_response(status.as_u16(), bytes, false))
         }
         Err(e) => {

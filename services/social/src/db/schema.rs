@@ -42,6 +42,7 @@ diesel::table! {
         state -> Text,
         status -> Nullable<Int4>,
         body -> Nullable<Bytea>,
+        resource -> Nullable<Text>,
         created_at -> Timestamptz,
     }
 }

@@ -157,6 +157,7 @@ pub fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Option<Video>, ApiErr
             return Ok(None);
         };
         diesel::delete(videos::table.find(id)).execute(conn)?;
+        common::idempotency::forget_resource(conn, &id.to_string())?;
         let ready = i64::from(video.is_ready());
         bump_stats(conn, &video.author(), -ready, -video.like_count)?;
         Ok(Some(video))

@@ -125,3 +125,35 @@ async fn failures_are_not_stored_and_bad_keys_are_refused() {
     }
     assert!(grid(&app, &user).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_replay_never_points_at_a_deleted_video() {
+    let app = spawn_app().await;
+    let user = app.user("Deleter").await;
+    let body = video_body("short-lived");
+    let first: Value = post(&app, &user, "again", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = first["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete_as(&format!("/api/videos/{id}"), &user.token)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let retry = post(&app, &user, "again", &body).await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert!(retry.headers().get("idempotent-replayed").is_none());
+    let second: Value = retry.json().await.unwrap();
+    assert_ne!(second["id"], first["id"]);
+    assert_eq!(
+        app.read(
+            &format!("/api/videos/{}", second["id"].as_str().unwrap()),
+            None
+        )
+        .await["id"],
+        second["id"]
+    );
+}
