@@ -37,6 +37,9 @@ pub struct SocialSettings {
     /// How often buffered views are written to PostgreSQL.
     #[serde(default = "d_views_flush")]
     pub views_flush_ms: u64,
+    /// How often the trending ranking is computed again.
+    #[serde(default = "d_trending_refresh")]
+    pub trending_refresh_secs: u64,
     /// Prefix of this service's Redis keys (views buffered, de-duplicated).
     #[serde(default = "d_redis_prefix")]
     pub social_redis_prefix: String,
@@ -65,6 +68,9 @@ fn d_view_window() -> u64 {
 }
 fn d_views_flush() -> u64 {
     2000
+}
+fn d_trending_refresh() -> u64 {
+    60
 }
 fn d_redis_prefix() -> String {
     "social".to_owned()

@@ -70,6 +70,11 @@ impl Service for Social {
             foundation.db.clone(),
             s.view_window_secs,
         );
+        spawn_trending(
+            &mut foundation.tasks,
+            foundation.db.clone(),
+            s.trending_refresh_secs,
+        );
         let verifier = foundation.verifier(&settings.common, None);
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),
@@ -82,8 +87,8 @@ impl Service for Social {
     }
 }
 
-/// Every ten minutes: forget view marks, applied view batches and seen videos
-/// past their use, and stored Idempotency-Key answers past their 24 hours.
+/// Every ten minutes: forget view marks, applied view batches, seen videos and
+/// for-you sessions past their use, and Idempotency-Key answers past 24 hours.
 fn spawn_maintenance(tasks: &mut common::tasks::Tasks, db: common::db::Db, window_secs: u64) {
     tasks.spawn("social-maintenance", move || {
         let db = db.clone();
@@ -95,11 +100,35 @@ fn spawn_maintenance(tasks: &mut common::tasks::Tasks, db: common::db::Db, windo
                 let pruned = db
                     .run(move |conn| {
                         db::views::prune(conn, window)?;
+                        db::trending::prune(conn)?;
                         Ok(common::idempotency::prune(conn)?)
                     })
                     .await;
                 if let Err(e) = pruned {
                     tracing::warn!(error = %e, "maintenance failed; retried in ten minutes");
+                }
+            }
+        }
+    });
+}
+
+/// Computes the trending ranking every `every_secs` (one replica at a time; the
+/// others find the new snapshot fresh and skip).
+fn spawn_trending(tasks: &mut common::tasks::Tasks, db: common::db::Db, every_secs: u64) {
+    let every = every_secs.max(1);
+    tasks.spawn("trending-ranking", move || {
+        let db = db.clone();
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let fresh_for = i64::try_from(every).unwrap_or(60) - 1;
+            loop {
+                tick.tick().await;
+                if let Err(e) = db
+                    .run(move |conn| Ok(db::trending::refresh(conn, fresh_for)?))
+                    .await
+                {
+                    tracing::warn!(error = %e, "trending ranking not computed; retried next tick");
                 }
             }
         }

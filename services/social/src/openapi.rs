@@ -29,6 +29,8 @@ use crate::routes::{comments, feed, users, videos};
     users::following,
     users::likes,
     feed::following,
+    feed::trending,
+    feed::for_you,
     feed::by_tag,
     feed::trending_tags,
 ))]

@@ -7,6 +7,7 @@ pub mod models;
 pub mod recount;
 #[rustfmt::skip]
 pub mod schema;
+pub mod trending;
 pub mod videos;
 pub mod views;
 

@@ -35,6 +35,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    foryou_deliveries (user_issuer, user_subject, video_id) {
+        user_issuer -> Text,
+        user_subject -> Text,
+        video_id -> Uuid,
+        delivered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    foryou_entries (session_id, rank) {
+        session_id -> Uuid,
+        rank -> Int4,
+        video_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    foryou_sessions (id) {
+        id -> Uuid,
+        user_issuer -> Text,
+        user_subject -> Text,
+        snapshot_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     idempotency_keys (owner, key) {
         owner -> Text,
         key -> Text,
@@ -53,6 +80,22 @@ diesel::table! {
         user_subject -> Text,
         video_id -> Uuid,
         seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    trending_entries (snapshot_id, rank) {
+        snapshot_id -> Int8,
+        rank -> Int4,
+        video_id -> Uuid,
+        score -> Float8,
+    }
+}
+
+diesel::table! {
+    trending_snapshots (id) {
+        id -> Int8,
+        computed_at -> Timestamptz,
     }
 }
 
@@ -121,7 +164,12 @@ diesel::table! {
 
 diesel::joinable!(comment_likes -> comments (comment_id));
 diesel::joinable!(comments -> videos (video_id));
+diesel::joinable!(foryou_deliveries -> videos (video_id));
+diesel::joinable!(foryou_entries -> foryou_sessions (session_id));
+diesel::joinable!(foryou_entries -> videos (video_id));
 diesel::joinable!(seen_videos -> videos (video_id));
+diesel::joinable!(trending_entries -> trending_snapshots (snapshot_id));
+diesel::joinable!(trending_entries -> videos (video_id));
 diesel::joinable!(video_likes -> videos (video_id));
 diesel::joinable!(video_tags -> videos (video_id));
 diesel::joinable!(view_marks -> videos (video_id));
@@ -130,8 +178,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     comment_likes,
     comments,
     follows,
+    foryou_deliveries,
+    foryou_entries,
+    foryou_sessions,
     idempotency_keys,
     seen_videos,
+    trending_entries,
+    trending_snapshots,
     user_stats,
     video_likes,
     video_tags,

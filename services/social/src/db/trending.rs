@@ -11,7 +11,9 @@ use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::models::Video;
-use super::schema::{foryou_entries, foryou_sessions, trending_entries, trending_snapshots, videos};
+use super::schema::{
+    foryou_entries, foryou_sessions, trending_entries, trending_snapshots, videos,
+};
 use crate::domain::Person;
 
 /// How many videos a snapshot ranks.
@@ -99,8 +101,8 @@ pub fn trending_page(
 /// A for-you ranking for `viewer` from snapshot `snapshot`: trending scores
 /// raised for creators they follow (× 2.5) and for hashtags of videos they
 /// liked (× 1.5 per shared tag, up to three), leaving out their own videos,
-/// what they viewed and what this feed gave them in the last 7 days. Returns
-/// the session's id.
+/// what they liked, what they viewed and what this feed gave them in the last
+/// 7 days. Returns the session's id.
 pub fn start_session(conn: &mut PgConnection, viewer: &Person, snapshot: i64) -> QueryResult<Uuid> {
     conn.transaction(|conn| {
         let session = Uuid::now_v7();
@@ -127,6 +129,8 @@ pub fn start_session(conn: &mut PgConnection, viewer: &Person, snapshot: i64) ->
                  AND NOT (v.author_issuer = $2 AND v.author_subject = $3) \
                  AND NOT EXISTS (SELECT 1 FROM seen_videos s WHERE s.user_issuer = $2 AND s.user_subject = $3 \
                      AND s.video_id = v.id AND s.seen_at > now() - interval '7 days') \
+                 AND NOT EXISTS (SELECT 1 FROM video_likes l WHERE l.user_issuer = $2 AND l.user_subject = $3 \
+                     AND l.video_id = v.id) \
                  AND NOT EXISTS (SELECT 1 FROM foryou_deliveries d WHERE d.user_issuer = $2 AND d.user_subject = $3 \
                      AND d.video_id = v.id AND d.delivered_at > now() - interval '7 days')) \
              INSERT INTO foryou_entries (session_id, rank, video_id) \
@@ -193,7 +197,9 @@ pub fn prune(conn: &mut PgConnection) -> QueryResult<()> {
         "DELETE FROM foryou_sessions WHERE created_at < now() - interval '{KEEP_HOURS} hours'"
     ))
     .execute(conn)?;
-    diesel::sql_query("DELETE FROM foryou_deliveries WHERE delivered_at < now() - interval '7 days'")
-        .execute(conn)?;
+    diesel::sql_query(
+        "DELETE FROM foryou_deliveries WHERE delivered_at < now() - interval '7 days'",
+    )
+    .execute(conn)?;
     Ok(())
 }

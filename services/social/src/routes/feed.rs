@@ -1,11 +1,12 @@
 //! Feeds and discovery: the following feed, hashtags and caption search.
 
 use actix_web::{web, HttpResponse};
-use common::pagination::CursorQuery;
+use common::pagination::{encode_cursor, CursorQuery};
 use common::tokens::{AuthUser, MaybeUser};
 use common::ApiError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 use super::{next_cursor, TimeKey};
 use crate::db;
@@ -150,4 +151,142 @@ pub async fn search(
         .run(move |conn| Ok(db::videos::search(conn, &q, before, limit)?))
         .await?;
     video_page(&state, viewer.as_ref(), rows, limit).await
+}
+
+/// Where a trending walk is: its snapshot and the last rank given.
+type TrendingKey = (i64, i32);
+
+/// Where a for-you walk is: a session of the caller's own, or (anonymous) trending.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum ForYouKey {
+    Session(Uuid, i32),
+    Trending(i64, i32),
+}
+
+fn expired() -> ApiError {
+    ApiError::validation("cursor", "has expired: start the feed again without one")
+}
+
+/// The newest trending snapshot, computed now if there is none recent.
+async fn current_snapshot(state: &AppState) -> Result<i64, ApiError> {
+    let refresh = i64::try_from(state.settings.trending_refresh_secs).unwrap_or(60);
+    state
+        .db
+        .run(move |conn| {
+            // A snapshot up to two refreshes old is current; the task makes one a minute.
+            match db::trending::fresh_snapshot(conn, refresh * 2)? {
+                Some(id) => Ok(id),
+                None => Ok(db::trending::refresh(conn, refresh - 1)?),
+            }
+        })
+        .await
+}
+
+async fn trending_walk(
+    state: &AppState,
+    viewer: Option<&Person>,
+    key: Option<TrendingKey>,
+    limit: i64,
+) -> Result<(Vec<crate::dto::VideoDto>, Option<TrendingKey>), ApiError> {
+    let (snapshot, after) = match key {
+        Some(key) => key,
+        None => (current_snapshot(state).await?, 0),
+    };
+    let rows = state
+        .db
+        .run(move |conn| {
+            if !db::trending::snapshot_exists(conn, snapshot)? {
+                return Err(expired());
+            }
+            Ok(db::trending::trending_page(conn, snapshot, after, limit)?)
+        })
+        .await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|(rank, _)| (snapshot, *rank)))
+        .flatten();
+    let videos = rows.into_iter().map(|(_, v)| v).collect();
+    Ok((present::videos(state, viewer, videos).await?, next))
+}
+
+#[utoipa::path(get, path = "/api/feed/trending", tag = "feed", security((), ("bearer" = [])),
+    params(CursorQuery),
+    responses(
+        (status = 200, description = "Ready videos of the last 30 days by trending score (see the README), ranked every minute; a cursor keeps walking the ranking it started on", body = VideoPage),
+        (status = 422, description = "Invalid or expired cursor, or invalid limit", body = ErrorEnvelope),
+    ))]
+pub async fn trending(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    query: web::Query<CursorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, limit) = query.validate::<TrendingKey>()?;
+    let viewer = user.0.as_ref().map(Person::of);
+    let (items, next) = trending_walk(&state, viewer.as_ref(), key, limit).await?;
+    Ok(HttpResponse::Ok().json(VideoPage {
+        items,
+        next_cursor: next.map(|k| encode_cursor(&k)),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/feed/for-you", tag = "feed", security((), ("bearer" = [])),
+    params(CursorQuery),
+    responses(
+        (status = 200, description = "Signed in: trending blended with the caller's affinity (creators followed, hashtags of liked videos), without their own videos and what they viewed or this feed gave them in the last 7 days; the same cursor gives the same page. Anonymous: trending", body = VideoPage),
+        (status = 422, description = "Invalid or expired cursor, or invalid limit", body = ErrorEnvelope),
+    ))]
+pub async fn for_you(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    query: web::Query<CursorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, limit) = query.validate::<ForYouKey>()?;
+    let Some(me) = user.0.as_ref().map(Person::of) else {
+        let key = match key {
+            None => None,
+            Some(ForYouKey::Trending(snapshot, rank)) => Some((snapshot, rank)),
+            Some(ForYouKey::Session(..)) => return Err(expired()),
+        };
+        let (items, next) = trending_walk(&state, None, key, limit).await?;
+        return Ok(HttpResponse::Ok().json(VideoPage {
+            items,
+            next_cursor: next.map(|(s, r)| encode_cursor(&ForYouKey::Trending(s, r))),
+        }));
+    };
+    let (session, after) = match key {
+        Some(ForYouKey::Session(session, rank)) => (session, rank),
+        Some(ForYouKey::Trending(..)) => return Err(expired()),
+        None => {
+            let snapshot = current_snapshot(&state).await?;
+            let who = me.clone();
+            let session = state
+                .db
+                .run(move |conn| Ok(db::trending::start_session(conn, &who, snapshot)?))
+                .await?;
+            (session, 0)
+        }
+    };
+    let who = me.clone();
+    let rows = state
+        .db
+        .run(move |conn| {
+            if !db::trending::session_of(conn, session, &who)? {
+                return Err(expired());
+            }
+            Ok(db::trending::foryou_page(
+                conn, session, &who, after, limit,
+            )?)
+        })
+        .await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| {
+            rows.last()
+                .map(|(rank, _)| ForYouKey::Session(session, *rank))
+        })
+        .flatten();
+    let videos = rows.into_iter().map(|(_, v)| v).collect();
+    Ok(HttpResponse::Ok().json(VideoPage {
+        items: present::videos(&state, Some(&me), videos).await?,
+        next_cursor: next.map(|k| encode_cursor(&k)),
+    }))
 }

@@ -45,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/likes", web::get().to(users::likes)),
         )
         .route("/api/feed/following", web::get().to(feed::following))
+        .route("/api/feed/trending", web::get().to(feed::trending))
+        .route("/api/feed/for-you", web::get().to(feed::for_you))
         .route("/api/tags/trending", web::get().to(feed::trending_tags))
         .route("/api/tags/{tag}/videos", web::get().to(feed::by_tag));
 }

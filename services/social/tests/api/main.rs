@@ -11,6 +11,7 @@ mod feeds;
 mod follows;
 mod idempotency;
 mod likes;
+mod ranked;
 mod recount;
 mod videos;
 mod views;
