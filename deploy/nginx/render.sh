@@ -75,6 +75,16 @@ ROUTES
         location /api/users/ { proxy_pass http://social; }
         location /api/feed/ { proxy_pass http://social; }
         location /api/tags/ { proxy_pass http://social; }
+        location = /api/notifications { proxy_pass http://social; }
+        location /api/notifications/ { proxy_pass http://social; }
+        # Server-sent events: each event goes out as it comes, and a stream
+        # (heartbeats every 15 s) may stay open for the life of its token.
+        location = /api/notifications/stream {
+            proxy_pass http://social;
+            proxy_buffering off;
+            proxy_cache off;
+            proxy_read_timeout 1h;
+        }
 ROUTES
     ;;
     *) echo "render.sh: no routes known for service '$1'" >&2; exit 1 ;;

@@ -53,7 +53,7 @@ const RESUBSCRIBE: Backoff = Backoff::new(Duration::from_millis(250), Duration::
 /// `on_message`. After any loss it subscribes again, with a backoff.
 pub async fn follow<S, SF, M>(
     redis: &RedisHandle,
-    channel: &'static str,
+    channel: &str,
     mut on_subscribed: S,
     mut on_message: M,
 ) -> anyhow::Result<()>

@@ -219,3 +219,49 @@ pub struct TagCount {
 pub struct TagList {
     pub items: Vec<TagCount>,
 }
+
+/// The video a notification is about.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoSummary {
+    pub id: Uuid,
+    pub caption: String,
+    pub poster_url: Option<String>,
+}
+
+/// The comment (or reply) a notification is about; `text` is `null` once deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentSummary {
+    pub id: Uuid,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationDto {
+    pub id: Uuid,
+    /// `like`, `comment`, `reply` or `follow`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The latest three, newest first.
+    pub actors: Vec<Author>,
+    /// Everyone who did it (while unread, the group grows).
+    pub actor_count: i64,
+    pub video: Option<VideoSummary>,
+    pub comment: Option<CommentSummary>,
+    /// Of the latest activity.
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPage {
+    pub items: Vec<NotificationDto>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnreadCount {
+    pub count: i64,
+}

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod domain;
 pub mod dto;
 pub mod errors;
+pub mod notify;
 pub mod openapi;
 pub mod present;
 pub mod routes;
@@ -27,6 +28,7 @@ use diesel_migrations::EmbeddedMigrations;
 
 use crate::config::SocialSettings;
 use crate::directory::Directory;
+use crate::notify::Notifier;
 use crate::state::AppState;
 use crate::views::Views;
 
@@ -75,11 +77,16 @@ impl Service for Social {
             foundation.db.clone(),
             s.trending_refresh_secs,
         );
+        let notifier = Arc::new(Notifier::new(redis.clone(), &s.social_redis_prefix));
+        if let Some(redis) = &redis {
+            notifier.spawn_listener(&mut foundation.tasks, redis.clone());
+        }
         let verifier = foundation.verifier(&settings.common, None);
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),
             directory,
             views,
+            notifier,
             settings: settings.service.clone(),
             limiter: RateLimiter::new(redis),
         });

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{comments, feed, users, videos};
+use crate::routes::{comments, feed, notifications, users, videos};
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -33,6 +33,10 @@ use crate::routes::{comments, feed, users, videos};
     feed::for_you,
     feed::by_tag,
     feed::trending_tags,
+    notifications::list,
+    notifications::unread_count,
+    notifications::read,
+    notifications::stream,
 ))]
 struct ApiDoc;
 
@@ -41,6 +45,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     common::openapi::finish(
         ApiDoc::openapi(),
         "Reelstack social",
-        "Short videos, comments, likes, follows, feeds and hashtags.",
+        "Short videos, comments, likes, follows, feeds, hashtags and notifications.",
     )
 }

@@ -8,8 +8,11 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::models::{Comment, Video};
+use crate::db::notifications::Notification;
 use crate::domain::Person;
-use crate::dto::{Author, CommentDto, UserCard, VideoDto};
+use crate::dto::{
+    Author, CommentDto, CommentSummary, NotificationDto, UserCard, VideoDto, VideoSummary,
+};
 use crate::state::AppState;
 
 pub async fn videos(
@@ -104,6 +107,55 @@ pub async fn people(
                 image_url: author.image_url,
                 following: followed.contains(person),
             }
+        })
+        .collect())
+}
+
+pub async fn notifications(
+    state: &AppState,
+    rows: Vec<Notification>,
+) -> Result<Vec<NotificationDto>, ApiError> {
+    let video_ids: Vec<Uuid> = rows.iter().filter_map(|n| n.video_id).collect();
+    let comment_ids: Vec<Uuid> = rows.iter().filter_map(|n| n.comment_id).collect();
+    let (videos, comments) = state
+        .db
+        .run(move |conn| {
+            Ok((
+                db::videos::by_ids(conn, &video_ids)?,
+                db::comments::by_ids(conn, &comment_ids)?,
+            ))
+        })
+        .await?;
+    let actors: Vec<Vec<Person>> = rows.iter().map(Notification::actors).collect();
+    let profiles = state.directory.profiles(actors.iter().flatten()).await;
+    Ok(rows
+        .into_iter()
+        .zip(actors)
+        .map(|(n, actors)| NotificationDto {
+            id: n.id,
+            actors: actors
+                .iter()
+                .map(|p| Author::new(p, profiles.of(p)))
+                .collect(),
+            actor_count: n.actor_count,
+            video: n
+                .video_id
+                .and_then(|id| videos.iter().find(|v| v.id == id))
+                .map(|v| VideoSummary {
+                    id: v.id,
+                    caption: v.caption.clone(),
+                    poster_url: v.media().poster_url,
+                }),
+            comment: n
+                .comment_id
+                .and_then(|id| comments.iter().find(|c| c.id == id))
+                .map(|c| CommentSummary {
+                    id: c.id,
+                    text: c.text.clone(),
+                }),
+            created_at: n.created_at,
+            read: n.read_at.is_some(),
+            kind: n.kind,
         })
         .collect())
 }

@@ -5,6 +5,7 @@ use common::ratelimit::RateLimiter;
 
 use crate::config::SocialSettings;
 use crate::directory::Directory;
+use crate::notify::Notifier;
 use crate::views::Views;
 
 /// Everything a handler needs, shared by all workers.
@@ -12,6 +13,8 @@ pub struct AppState {
     pub db: Db,
     pub directory: Arc<Directory>,
     pub views: Arc<Views>,
+    /// Hands new notifications to the open streams of every replica.
+    pub notifier: Arc<Notifier>,
     pub settings: SocialSettings,
     /// Per-account limits on posting.
     pub limiter: RateLimiter,

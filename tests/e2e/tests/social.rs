@@ -174,3 +174,53 @@ async fn social_errors_come_in_the_envelope_through_the_gateway() {
     let resp = call(Method::GET, "/api/feed/nothing-here", None, None).await;
     envelope(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
 }
+
+#[tokio::test]
+async fn notifications_stream_through_the_gateway_as_they_happen() {
+    let (star, star_token) = member("Gateway Star").await;
+    let (_, fan_token) = member("Gateway Listener").await;
+    let mut stream = http()
+        .get(format!("{}/api/notifications/stream", gateway()))
+        .bearer_auth(&star_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(
+        stream.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    // Reads until `needle` has come, for at most five seconds: an event held in
+    // a gateway buffer would not come at all while the stream stays open.
+    async fn until(stream: &mut reqwest::Response, seen: &mut String, needle: &str) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !seen.contains(needle) {
+            let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no {needle} within 5 s; got {seen:?}"))
+                .unwrap()
+                .expect("the stream stays open");
+            seen.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+    let mut seen = String::new();
+    until(&mut stream, &mut seen, "event: unread").await;
+    ok(
+        Method::PUT,
+        &format!("/api/users/{star}/follow"),
+        Some(&fan_token),
+        None,
+    )
+    .await;
+    until(&mut stream, &mut seen, "event: notification").await;
+    assert!(seen.contains("\"type\":\"follow\""), "{seen}");
+    assert!(seen.contains("Gateway Listener"), "{seen}");
+    let unread = ok(
+        Method::GET,
+        "/api/notifications/unread-count",
+        Some(&star_token),
+        None,
+    )
+    .await;
+    assert_eq!(unread, json!({"count": 1}));
+}

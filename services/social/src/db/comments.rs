@@ -10,12 +10,16 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::models::{Comment, Video};
+use super::notifications::{self, Event};
 use super::schema::{comment_likes, comments, videos};
 use super::videos::{ensure_person, VideoKey};
 use crate::domain::Person;
+use crate::notify::Notice;
 
 pub enum Posted {
-    Comment(Comment),
+    /// With the notice for the video's author (a comment) or the replied
+    /// comment's author (a reply).
+    Comment(Box<Comment>, Option<Notice>),
     /// The parent is not a comment of this video (or was deleted).
     NoParent,
     /// The video is gone or not visible to the author.
@@ -55,9 +59,9 @@ pub fn post(
     text: &str,
 ) -> Result<Posted, ApiError> {
     conn.transaction(|conn| {
-        if !lock_video(conn, video_id)?.is_some_and(|v| v.visible_to(Some(author))) {
+        let Some(video) = lock_video(conn, video_id)?.filter(|v| v.visible_to(Some(author))) else {
             return Ok(Posted::NoVideo);
-        }
+        };
         let parent = match parent {
             None => None,
             Some(id) => {
@@ -69,7 +73,8 @@ pub fn post(
                     .first(conn)
                     .optional()?;
                 match found {
-                    Some(c) => Some(c.parent_id.unwrap_or(c.id)),
+                    // The one replied to, and the top-level comment it is under.
+                    Some(c) => Some((c.author(), c.parent_id.unwrap_or(c.id))),
                     None => return Ok(Posted::NoParent),
                 }
             }
@@ -79,18 +84,37 @@ pub fn post(
             .values((
                 comments::id.eq(Uuid::now_v7()),
                 comments::video_id.eq(video_id),
-                comments::parent_id.eq(parent),
+                comments::parent_id.eq(parent.as_ref().map(|(_, top)| *top)),
                 comments::author_issuer.eq(&author.issuer),
                 comments::author_subject.eq(&author.subject),
                 comments::text.eq(text),
             ))
             .returning(Comment::as_returning())
             .get_result(conn)?;
-        if let Some(parent) = parent {
-            bump_replies(conn, parent, 1)?;
-        }
+        let (recipient, event) = match &parent {
+            Some((replied_to, top)) => {
+                bump_replies(conn, *top, 1)?;
+                let event = Event::Reply {
+                    video: video_id,
+                    parent: *top,
+                    comment: comment.id,
+                };
+                (replied_to.clone(), event)
+            }
+            None => {
+                let event = Event::Comment {
+                    video: video_id,
+                    comment: comment.id,
+                };
+                (video.author(), event)
+            }
+        };
         bump_video(conn, video_id, 1)?;
-        Ok(Posted::Comment(comment))
+        let recorded = notifications::record(conn, &recipient, author, &event)?;
+        Ok(Posted::Comment(
+            Box::new(comment),
+            Notice::of(&recipient, recorded),
+        ))
     })
 }
 
@@ -101,6 +125,16 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Comment, V
         .select((Comment::as_select(), Video::as_select()))
         .first(conn)
         .optional()
+}
+
+pub fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Comment>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    comments::table
+        .filter(comments::id.eq_any(ids))
+        .select(Comment::as_select())
+        .load(conn)
 }
 
 /// A video's top-level comments, newest first (deleted ones stay while they

@@ -11,9 +11,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 
 use super::models::UserStats;
+use super::notifications::{self, Event};
 use super::schema::{follows, user_stats};
 use super::videos::ensure_person;
 use crate::domain::Person;
+use crate::notify::Notice;
 
 /// Where a newest-first list of people starts: after `(followed at, issuer, subject)`.
 pub type PersonKey = (DateTime<Utc>, String, String);
@@ -64,13 +66,14 @@ fn bump(
 }
 
 /// `follower` follows (`follow = true`) or stops following `followee`,
-/// idempotently; answers whether they follow now and the followee's follower count.
+/// idempotently; answers whether they follow now, the followee's follower count
+/// and, for a new follow, the followee's notice.
 pub fn set_follow(
     conn: &mut PgConnection,
     follower: &Person,
     followee: &Person,
     follow: bool,
-) -> Result<(bool, i64), ApiError> {
+) -> Result<(bool, i64, Option<Notice>), ApiError> {
     conn.transaction(|conn| {
         let changed = if follow {
             ensure_person(conn, follower)?;
@@ -94,7 +97,7 @@ pub fn set_follow(
             .execute(conn)?
         };
         if changed == 0 {
-            return Ok((follow, stats_of(conn, followee)?.follower_count));
+            return Ok((follow, stats_of(conn, followee)?.follower_count, None));
         }
         let delta = if follow { 1 } else { -1 };
         // Lock order: the smaller person first, whoever follows whom.
@@ -106,7 +109,13 @@ pub fn set_follow(
             bump(conn, follower, 0, delta)?;
             count
         };
-        Ok((follow, count))
+        let notice = if follow {
+            let recorded = notifications::record(conn, followee, follower, &Event::Follow)?;
+            Notice::of(followee, recorded)
+        } else {
+            None
+        };
+        Ok((follow, count, notice))
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod comments;
 pub mod follows;
 pub mod models;
+pub mod notifications;
 pub mod recount;
 #[rustfmt::skip]
 pub mod schema;

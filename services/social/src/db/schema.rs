@@ -75,6 +75,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_actors (notification_id, actor_issuer, actor_subject) {
+        notification_id -> Uuid,
+        actor_issuer -> Text,
+        actor_subject -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        recipient_issuer -> Text,
+        recipient_subject -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        target -> Text,
+        video_id -> Nullable<Uuid>,
+        comment_id -> Nullable<Uuid>,
+        actor_count -> Int8,
+        recent_actors -> Jsonb,
+        seq -> Int8,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     seen_videos (user_issuer, user_subject, video_id) {
         user_issuer -> Text,
         user_subject -> Text,
@@ -167,6 +193,9 @@ diesel::joinable!(comments -> videos (video_id));
 diesel::joinable!(foryou_deliveries -> videos (video_id));
 diesel::joinable!(foryou_entries -> foryou_sessions (session_id));
 diesel::joinable!(foryou_entries -> videos (video_id));
+diesel::joinable!(notification_actors -> notifications (notification_id));
+diesel::joinable!(notifications -> comments (comment_id));
+diesel::joinable!(notifications -> videos (video_id));
 diesel::joinable!(seen_videos -> videos (video_id));
 diesel::joinable!(trending_entries -> trending_snapshots (snapshot_id));
 diesel::joinable!(trending_entries -> videos (video_id));
@@ -182,6 +211,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     foryou_entries,
     foryou_sessions,
     idempotency_keys,
+    notification_actors,
+    notifications,
     seen_videos,
     trending_entries,
     trending_snapshots,

@@ -13,8 +13,10 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use uuid::Uuid;
 
 use super::models::{Media, Video, EXTERNAL, READY};
+use super::notifications::{self, Event};
 use super::schema::{follows, user_stats, video_likes, video_tags, videos};
 use crate::domain::{Caption, Person};
+use crate::notify::Notice;
 
 /// Where a newest-first list of videos starts: after `(created_at, id)`.
 pub type VideoKey = (DateTime<Utc>, Uuid);
@@ -110,6 +112,16 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Video>> {
         .select(Video::as_select())
         .first(conn)
         .optional()
+}
+
+pub fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Video>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    videos::table
+        .filter(videos::id.eq_any(ids))
+        .select(Video::as_select())
+        .load(conn)
 }
 
 /// A new caption (and so new hashtags) for the author's video.
@@ -298,13 +310,14 @@ pub fn liked_among(
 
 /// Likes (`like = true`) or unlikes the video for `person`, idempotently: the
 /// like and the counters of the video and its author move together. `None`
-/// when the video is gone or not `visible` to `person`.
+/// when the video is gone or not `visible` to `person`; a first like notifies
+/// the author.
 pub fn set_like(
     conn: &mut PgConnection,
     id: Uuid,
     person: &Person,
     like: bool,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<Option<(i64, Option<Notice>)>, ApiError> {
     conn.transaction(|conn| {
         let Some(video) = videos::table
             .find(id)
@@ -331,15 +344,23 @@ pub fn set_like(
                 .execute(conn)?
         };
         if changed == 0 {
-            return Ok(Some(video.like_count));
+            return Ok(Some((video.like_count, None)));
         }
         let delta = if like { 1 } else { -1 };
         let count = diesel::update(videos::table.find(id))
             .set(videos::like_count.eq(videos::like_count + delta))
             .returning(videos::like_count)
             .get_result(conn)?;
-        bump_stats(conn, &video.author(), 0, delta)?;
-        Ok(Some(count))
+        let author = video.author();
+        bump_stats(conn, &author, 0, delta)?;
+        let notice = if like {
+            let recorded =
+                notifications::record(conn, &author, person, &Event::Like { video: id })?;
+            Notice::of(&author, recorded)
+        } else {
+            None
+        };
+        Ok(Some((count, notice)))
     })
 }
 

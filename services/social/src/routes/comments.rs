@@ -81,7 +81,10 @@ pub async fn post(
         .run(move |conn| db::comments::post(conn, video_id, parent, &author, &text.into_inner()))
         .await?;
     let comment = match posted {
-        Posted::Comment(c) => c,
+        Posted::Comment(c, notice) => {
+            state.notifier.announce(notice.as_slice()).await;
+            *c
+        }
         Posted::NoVideo => return Err(video_not_found()),
         Posted::NoParent => {
             return Err(ApiError::validation(

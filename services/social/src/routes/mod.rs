@@ -2,6 +2,7 @@
 
 pub mod comments;
 pub mod feed;
+pub mod notifications;
 pub mod users;
 pub mod videos;
 
@@ -48,7 +49,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/feed/trending", web::get().to(feed::trending))
         .route("/api/feed/for-you", web::get().to(feed::for_you))
         .route("/api/tags/trending", web::get().to(feed::trending_tags))
-        .route("/api/tags/{tag}/videos", web::get().to(feed::by_tag));
+        .route("/api/tags/{tag}/videos", web::get().to(feed::by_tag))
+        .route("/api/notifications", web::get().to(notifications::list))
+        .route(
+            "/api/notifications/unread-count",
+            web::get().to(notifications::unread_count),
+        )
+        .route(
+            "/api/notifications/read",
+            web::post().to(notifications::read),
+        )
+        .route(
+            "/api/notifications/stream",
+            web::get().to(notifications::stream),
+        );
 }
 
 /// An id from the path; anything but a UUID names nothing.

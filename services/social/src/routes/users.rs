@@ -134,10 +134,11 @@ async fn set_follow(
     if followee == me {
         return Err(cannot_follow_self());
     }
-    let (following, follower_count) = state
+    let (following, follower_count, notice) = state
         .db
         .run(move |conn| db::follows::set_follow(conn, &me, &followee, follow))
         .await?;
+    state.notifier.announce(notice.as_slice()).await;
     Ok(HttpResponse::Ok().json(FollowState {
         following,
         follower_count,

@@ -217,11 +217,12 @@ async fn set_like(
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_of(&path, video_not_found)?;
     let me = Person::of(&user);
-    let count = state
+    let (count, notice) = state
         .db
         .run(move |conn| db::videos::set_like(conn, id, &me, like))
         .await?
         .ok_or_else(video_not_found)?;
+    state.notifier.announce(notice.as_slice()).await;
     Ok(HttpResponse::Ok().json(LikeState {
         liked: like,
         like_count: count,

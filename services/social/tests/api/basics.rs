@@ -38,6 +38,10 @@ fn signed_in_routes(video: &str, comment: &str, user: &str) -> Vec<(Method, Stri
         (Method::DELETE, format!("/api/users/{user}/follow")),
         (Method::GET, format!("/api/users/{user}/likes")),
         (Method::GET, "/api/feed/following".to_owned()),
+        (Method::GET, "/api/notifications".to_owned()),
+        (Method::GET, "/api/notifications/unread-count".to_owned()),
+        (Method::POST, "/api/notifications/read".to_owned()),
+        (Method::GET, "/api/notifications/stream".to_owned()),
     ]
 }
 

@@ -11,6 +11,7 @@ mod feeds;
 mod follows;
 mod idempotency;
 mod likes;
+mod notifications;
 mod ranked;
 mod recount;
 mod videos;
