@@ -43,6 +43,8 @@ ensure_packages() {
   # redis-server also for the tests that stop and restart a Redis of their own.
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  # social processes uploads with ffprobe and ffmpeg (H.264 by libx264, AAC).
+  { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || missing+=(ffmpeg)
   if [ "${NEED_WRK:-0}" = 1 ]; then command -v wrk >/dev/null || missing+=(wrk); fi
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then

@@ -63,6 +63,7 @@ service_env() {
       echo "AUTH_INTERNAL_URL=http://127.0.0.1:${INTERNAL_PORT[auth]}"
       echo "SERVICE_CLIENT_ID=local-services"
       echo "SERVICE_CLIENT_SECRET=$(dev_secret internal_client)"
+      echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
       ;;
     media-catalog)
       echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"

@@ -7,7 +7,8 @@
 # (50), GATEWAY_RATE_BURST (100), GATEWAY_READ_TIMEOUT (30s), GATEWAY_UPSTREAM_KEEPALIVE
 # (60s, below the services' KEEP_ALIVE_SECS), GATEWAY_REAL_IP_FROM (addresses or CIDR
 # blocks of a load balancer in front, comma- or space-separated; unset: none) and
-# GATEWAY_REAL_IP_HEADER (X-Forwarded-For), GATEWAY_EXTRA_CONF and GATEWAY_EXTRA_HTTP_CONF
+# GATEWAY_REAL_IP_HEADER (X-Forwarded-For), GATEWAY_UPLOAD_MAX_BODY (201m: video uploads,
+# above the service's VIDEO_MAX_BYTES so that the service answers 413 itself), GATEWAY_EXTRA_CONF and GATEWAY_EXTRA_HTTP_CONF
 # (files included inside the server block and the http block, used by the end-to-end
 # tests), GATEWAY_ACCESS_LOG, GATEWAY_ERROR_LOG, GATEWAY_TEMP_DIR, and GATEWAY_CONFIG_DIR
 # (where OUT_DIR will be mounted when nginx runs elsewhere, e.g. in a container).
@@ -71,6 +72,20 @@ ROUTES
     social) cat <<'ROUTES'
         location = /api/videos { proxy_pass http://social; }
         location /api/videos/ { proxy_pass http://social; }
+        # Uploads go to the service as they arrive (it streams them to object
+        # storage and enforces VIDEO_MAX_BYTES); the gateway only caps the body.
+        location = /api/videos/upload {
+            proxy_pass http://social;
+            client_max_body_size @UPLOAD_MAX_BODY@;
+            proxy_request_buffering off;
+            proxy_read_timeout 10m;
+            proxy_send_timeout 10m;
+        }
+        # Ranges of the original and HLS segments stream through unbuffered.
+        location ~ ^/api/videos/[^/]+/(stream|hls/) {
+            proxy_pass http://social;
+            proxy_buffering off;
+        }
         location /api/comments/ { proxy_pass http://social; }
         location /api/users/ { proxy_pass http://social; }
         location /api/feed/ { proxy_pass http://social; }
@@ -109,6 +124,7 @@ for spec in ${GATEWAY_UPSTREAMS:-auth=127.0.0.1:8081}; do
   [ -z "$entries" ] || entries+=','
   entries+="\"${name}\":<!--# echo var=\"up_${name}\" encoding=\"none\" default=\"null\" -->"
 done
+sed -i "s|@UPLOAD_MAX_BODY@|${GATEWAY_UPLOAD_MAX_BODY:-201m}|g" "$out/routes.part"
 health_locations+="        location @health_down { return 200 '{\"status\":\"unreachable\"}'; }\n"
 printf '%s%s%s\n' '<!--# set var="overall" value="ok" -->' "$checks" \
   "{\"service\":\"gateway\",\"upstreams\":{${entries}},\"status\":\"<!--# echo var=\"overall\" -->\"}" \

@@ -150,6 +150,9 @@ impl CommonSettings {
 pub struct Settings<T> {
     pub common: CommonSettings,
     pub service: T,
+    /// Object storage, for the services that keep uploads.
+    #[cfg(feature = "storage")]
+    pub storage: crate::storage::StorageSettings,
 }
 
 impl<T: DeserializeOwned> Settings<T> {
@@ -173,7 +176,12 @@ impl<T: DeserializeOwned> Settings<T> {
             check_production(&common, &resolved)?;
         }
         common.trusted_proxies()?;
-        Ok(Self { common, service })
+        Ok(Self {
+            #[cfg(feature = "storage")]
+            storage: build(&defaults, &vars, &resolved)?,
+            common,
+            service,
+        })
     }
 
     pub fn local(&self) -> bool {

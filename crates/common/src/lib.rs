@@ -14,7 +14,8 @@
 //!   [`client`] (service-to-service HTTP), [`retry`] (backoff, the breaker),
 //!   [`idempotency`] (`Idempotency-Key` answers stored and replayed), [`tasks`]
 //!   (supervised background tasks), [`pagination`], [`domain`] (validated values
-//!   several services accept).
+//!   several services accept), `storage` (object storage, with the `storage`
+//!   feature).
 
 pub mod client;
 pub mod config;
@@ -37,6 +38,8 @@ pub mod retry;
 pub mod runner;
 pub mod server;
 pub mod startup;
+#[cfg(feature = "storage")]
+pub mod storage;
 pub mod tasks;
 pub mod telemetry;
 pub mod tokens;

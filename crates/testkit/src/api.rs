@@ -53,3 +53,55 @@ pub fn error_fields(body: &Value) -> Vec<String> {
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default()
 }
+
+/// One part of a `multipart/form-data` body: a text field, or a file when it
+/// has a file name.
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub filename: Option<&'a str>,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Part<'a> {
+    pub fn text(name: &'a str, value: &'a str) -> Self {
+        Self {
+            name,
+            filename: None,
+            content_type: "text/plain; charset=utf-8",
+            bytes: value.as_bytes(),
+        }
+    }
+
+    pub fn file(name: &'a str, filename: &'a str, content_type: &'a str, bytes: &'a [u8]) -> Self {
+        Self {
+            name,
+            filename: Some(filename),
+            content_type,
+            bytes,
+        }
+    }
+}
+
+/// A `multipart/form-data` body: its `Content-Type` (with the boundary) and bytes.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = format!("reelstack{}", uuid::Uuid::now_v7().simple());
+    let mut body = Vec::new();
+    for part in parts {
+        let filename = part
+            .filename
+            .map(|f| format!("; filename=\"{f}\""))
+            .unwrap_or_default();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"{filename}\r\nContent-Type: {}\r\n\r\n",
+                part.name, part.content_type
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(part.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}

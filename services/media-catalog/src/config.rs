@@ -60,22 +60,6 @@ pub struct CatalogSettings {
     #[serde(default = "d_redis_retry")]
     pub catalog_redis_retry_secs: u64,
 
-    /// Local folder of posters when no S3 bucket is configured.
-    #[serde(default = "d_storage_dir")]
-    pub storage_dir: String,
-    #[serde(default)]
-    pub s3_bucket: Option<String>,
-    #[serde(default)]
-    pub s3_region: Option<String>,
-    /// For S3-compatible stores (MinIO, R2, ...).
-    #[serde(default)]
-    pub s3_endpoint: Option<String>,
-    #[serde(default)]
-    pub s3_access_key_id: Option<String>,
-    #[serde(default)]
-    pub s3_secret_access_key: Option<SecretString>,
-    #[serde(default)]
-    pub s3_allow_http: bool,
     #[serde(default = "d_poster_max")]
     pub poster_max_bytes: usize,
 
@@ -144,9 +128,6 @@ fn d_local_mb() -> u64 {
 }
 fn d_redis_retry() -> u64 {
     5
-}
-fn d_storage_dir() -> String {
-    ".run/storage".to_owned()
 }
 fn d_decode_concurrency() -> usize {
     2

@@ -87,7 +87,7 @@ impl Service for MediaCatalog {
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),
             catalog,
-            posters: PosterStore::from_settings(s)?,
+            posters: PosterStore::new(common::storage::Storage::open(&settings.storage)?),
             settings: s.clone(),
             limiter: RateLimiter::new(redis),
             decoding: tokio::sync::Semaphore::new(s.poster_decode_concurrency.max(1)),

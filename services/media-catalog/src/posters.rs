@@ -4,21 +4,14 @@
 //! default, an S3-compatible bucket when configured.
 
 use std::io::Cursor;
-use std::sync::Arc;
 
 use bytes::Bytes;
+use common::storage::{Storage, StorageError};
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
-use object_store::aws::AmazonS3Builder;
-use object_store::local::LocalFileSystem;
-use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-
-use crate::config::CatalogSettings;
 
 /// Largest width or height, and largest pixel count (4096 x 4096), accepted: a
 /// small file that claims huge dimensions (a decompression bomb) is refused from
@@ -183,73 +176,39 @@ fn encode(image: &DynamicImage, alpha: bool) -> Result<Bytes, PosterError> {
 /// Where posters are kept.
 #[derive(Clone)]
 pub struct PosterStore {
-    store: Arc<dyn ObjectStore>,
+    storage: Storage,
 }
 
-fn object_path(movie: Uuid, size: PosterSize) -> Path {
-    Path::from(format!("library/{movie}/{}", size.as_str()))
+fn object_key(movie: Uuid, size: PosterSize) -> String {
+    format!("library/{movie}/{}", size.as_str())
 }
 
 impl PosterStore {
-    pub fn from_settings(settings: &CatalogSettings) -> anyhow::Result<Self> {
-        let store: Arc<dyn ObjectStore> = match &settings.s3_bucket {
-            Some(bucket) if !bucket.trim().is_empty() => {
-                // AWS_* variables (instance roles, web identity) fill what is not set here.
-                let mut builder = AmazonS3Builder::from_env()
-                    .with_bucket_name(bucket)
-                    .with_allow_http(settings.s3_allow_http);
-                if let Some(region) = &settings.s3_region {
-                    builder = builder.with_region(region);
-                }
-                if let Some(endpoint) = &settings.s3_endpoint {
-                    builder = builder.with_endpoint(endpoint);
-                }
-                if let Some(id) = &settings.s3_access_key_id {
-                    builder = builder.with_access_key_id(id);
-                }
-                if let Some(secret) = &settings.s3_secret_access_key {
-                    builder = builder.with_secret_access_key(secret.expose_secret());
-                }
-                Arc::new(builder.build()?)
-            }
-            _ => {
-                std::fs::create_dir_all(&settings.storage_dir).map_err(|e| {
-                    anyhow::anyhow!("cannot create STORAGE_DIR {}: {e}", settings.storage_dir)
-                })?;
-                Arc::new(LocalFileSystem::new_with_prefix(&settings.storage_dir)?)
-            }
-        };
-        Ok(Self { store })
+    pub fn new(storage: Storage) -> Self {
+        Self { storage }
     }
 
-    pub async fn save(&self, movie: Uuid, poster: &ProcessedPoster) -> object_store::Result<()> {
+    pub async fn save(&self, movie: Uuid, poster: &ProcessedPoster) -> Result<(), StorageError> {
         for (size, bytes) in [
             (PosterSize::Original, &poster.original),
             (PosterSize::W92, &poster.w92),
             (PosterSize::W342, &poster.w342),
         ] {
-            self.store
-                .put(&object_path(movie, size), PutPayload::from(bytes.clone()))
+            self.storage
+                .put(&object_key(movie, size), bytes.clone())
                 .await?;
         }
         Ok(())
     }
 
-    pub async fn load(&self, movie: Uuid, size: PosterSize) -> object_store::Result<Bytes> {
-        self.store
-            .get(&object_path(movie, size))
-            .await?
-            .bytes()
-            .await
+    pub async fn load(&self, movie: Uuid, size: PosterSize) -> Result<Bytes, StorageError> {
+        self.storage.get(&object_key(movie, size)).await
     }
 
     /// Removes every stored size; one that is already gone is not an error.
-    pub async fn delete(&self, movie: Uuid) -> object_store::Result<()> {
+    pub async fn delete(&self, movie: Uuid) -> Result<(), StorageError> {
         for size in [PosterSize::Original, PosterSize::W92, PosterSize::W342] {
-            match self.store.delete(&object_path(movie, size)).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
+            self.storage.delete(&object_key(movie, size)).await?;
         }
         Ok(())
     }

@@ -40,6 +40,38 @@ pub struct SocialSettings {
     /// How often the trending ranking is computed again.
     #[serde(default = "d_trending_refresh")]
     pub trending_refresh_secs: u64,
+    /// Largest upload, in bytes (413 beyond).
+    #[serde(default = "d_video_max_bytes")]
+    pub video_max_bytes: u64,
+    /// Longest video accepted, in seconds (longer uploads fail processing).
+    #[serde(default = "d_video_max_seconds")]
+    pub video_max_seconds: u64,
+    /// Uploads a user may start per hour.
+    #[serde(default = "d_uploads_per_hour")]
+    pub uploads_per_user_per_hour: u64,
+    /// Videos one replica processes at once; 0: this replica processes none
+    /// (API-only replicas beside dedicated processing ones).
+    #[serde(default = "d_processing_concurrency")]
+    pub video_processing_concurrency: usize,
+    /// How long one processing attempt may take before it is killed (and its job,
+    /// should the replica stop, claimed by another).
+    #[serde(default = "d_processing_timeout")]
+    pub video_processing_timeout_secs: u64,
+    /// Attempts before a video that keeps failing to process is `failed`.
+    #[serde(default = "d_processing_attempts")]
+    pub video_processing_attempts: i32,
+    /// The tools processing runs.
+    #[serde(default = "d_ffmpeg")]
+    pub ffmpeg_path: String,
+    #[serde(default = "d_ffprobe")]
+    pub ffprobe_path: String,
+    /// Scratch folder of processing (the system's temporary folder by default).
+    #[serde(default)]
+    pub video_work_dir: Option<String>,
+    /// When set (`https://api.example.com`), media URLs in answers are absolute;
+    /// otherwise they are paths on the gateway.
+    #[serde(default)]
+    pub public_base_url: Option<String>,
     /// Prefix of this service's Redis keys (views buffered, de-duplicated).
     #[serde(default = "d_redis_prefix")]
     pub social_redis_prefix: String,
@@ -72,11 +104,43 @@ fn d_views_flush() -> u64 {
 fn d_trending_refresh() -> u64 {
     60
 }
+fn d_video_max_bytes() -> u64 {
+    200 * 1024 * 1024
+}
+fn d_video_max_seconds() -> u64 {
+    180
+}
+fn d_uploads_per_hour() -> u64 {
+    10
+}
+fn d_processing_concurrency() -> usize {
+    1
+}
+fn d_processing_timeout() -> u64 {
+    600
+}
+fn d_processing_attempts() -> i32 {
+    3
+}
+fn d_ffmpeg() -> String {
+    "ffmpeg".to_owned()
+}
+fn d_ffprobe() -> String {
+    "ffprobe".to_owned()
+}
 fn d_redis_prefix() -> String {
     "social".to_owned()
 }
 
 impl SocialSettings {
+    /// The prefix of media URLs: empty (gateway paths) or the public base URL.
+    pub fn media_base(&self) -> &str {
+        self.public_base_url
+            .as_deref()
+            .map(|u| u.trim().trim_end_matches('/'))
+            .unwrap_or("")
+    }
+
     /// The client id and secret, when both are set.
     pub fn service_client(&self) -> Option<(String, SecretString)> {
         let id = self

@@ -64,8 +64,10 @@ pub struct VideoDto {
 }
 
 impl VideoDto {
-    pub fn new(video: Video, author: Author, liked: bool) -> Self {
+    /// `base`: the prefix of media URLs (empty: paths on the gateway).
+    pub fn new(video: Video, author: Author, liked: bool, base: &str) -> Self {
         let media = video.media();
+        let urls = video.urls(&media, base);
         Self {
             id: video.id,
             author,
@@ -77,9 +79,9 @@ impl VideoDto {
             duration_seconds: media.duration_seconds,
             width: media.width,
             height: media.height,
-            poster_url: media.poster_url,
-            stream_url: media.url,
-            hls_url: None,
+            poster_url: urls.poster,
+            stream_url: urls.stream,
+            hls_url: urls.hls,
             like_count: video.like_count,
             comment_count: video.comment_count,
             view_count: video.view_count,

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod notify;
 pub mod openapi;
 pub mod present;
+pub mod processing;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -29,6 +30,7 @@ use diesel_migrations::EmbeddedMigrations;
 use crate::config::SocialSettings;
 use crate::directory::Directory;
 use crate::notify::Notifier;
+use crate::processing::Processor;
 use crate::state::AppState;
 use crate::views::Views;
 
@@ -81,12 +83,21 @@ impl Service for Social {
         if let Some(redis) = &redis {
             notifier.spawn_listener(&mut foundation.tasks, redis.clone());
         }
+        let storage = common::storage::Storage::open(&settings.storage)?;
+        let processor = Arc::new(Processor::new(
+            foundation.db.clone(),
+            storage.clone(),
+            settings.service.clone(),
+        ));
+        processor.spawn(&mut foundation.tasks);
         let verifier = foundation.verifier(&settings.common, None);
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),
             directory,
             views,
             notifier,
+            storage,
+            processor,
             settings: settings.service.clone(),
             limiter: RateLimiter::new(redis),
         });

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{comments, feed, notifications, users, videos};
+use crate::routes::{comments, feed, media, notifications, users, videos};
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -15,6 +15,10 @@ use crate::routes::{comments, feed, notifications, users, videos};
     videos::unlike,
     videos::view,
     videos::by_user,
+    media::upload,
+    media::stream,
+    media::hls,
+    media::poster,
     feed::search,
     comments::post,
     comments::list,

@@ -38,7 +38,12 @@ pub async fn videos(
         .zip(authors)
         .map(|(video, author)| {
             let liked = liked.contains(&video.id);
-            VideoDto::new(video, Author::new(&author, profiles.of(&author)), liked)
+            VideoDto::new(
+                video,
+                Author::new(&author, profiles.of(&author)),
+                liked,
+                state.settings.media_base(),
+            )
         })
         .collect())
 }
@@ -144,7 +149,7 @@ pub async fn notifications(
                 .map(|v| VideoSummary {
                     id: v.id,
                     caption: v.caption.clone(),
-                    poster_url: v.media().poster_url,
+                    poster_url: v.urls(&v.media(), state.settings.media_base()).poster,
                 }),
             comment: n
                 .comment_id

@@ -6,6 +6,7 @@ use common::ratelimit::RateLimiter;
 use crate::config::SocialSettings;
 use crate::directory::Directory;
 use crate::notify::Notifier;
+use crate::processing::Processor;
 use crate::views::Views;
 
 /// Everything a handler needs, shared by all workers.
@@ -15,6 +16,10 @@ pub struct AppState {
     pub views: Arc<Views>,
     /// Hands new notifications to the open streams of every replica.
     pub notifier: Arc<Notifier>,
+    /// Uploads and their renditions.
+    pub storage: common::storage::Storage,
+    /// Processes uploads; woken when one arrives.
+    pub processor: Arc<Processor>,
     pub settings: SocialSettings,
     /// Per-account limits on posting.
     pub limiter: RateLimiter,

@@ -224,3 +224,86 @@ async fn notifications_stream_through_the_gateway_as_they_happen() {
     .await;
     assert_eq!(unread, json!({"count": 1}));
 }
+
+#[tokio::test]
+async fn an_upload_through_the_gateway_is_processed_and_streams_by_range() {
+    let (_, token) = member("Gateway Uploader").await;
+    let clip = std::env::temp_dir().join(format!("e2e-{}.mp4", uuid::Uuid::now_v7().simple()));
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=1:size=320x240:rate=24",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let bytes = std::fs::read(&clip).unwrap();
+    std::fs::remove_file(&clip).unwrap();
+    let (content_type, body) = testkit::api::multipart(&[
+        testkit::api::Part::text("caption", "through the #gateway"),
+        testkit::api::Part::file("file", "clip.mp4", "video/mp4", &bytes),
+    ]);
+    let resp = http()
+        .post(format!("{}/api/videos/upload", gateway()))
+        .bearer_auth(&token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let video: Value = resp.json().await.unwrap();
+    let id = video["id"].as_str().unwrap().to_owned();
+    let mut ready = Value::Null;
+    for _ in 0..120 {
+        ready = ok(
+            Method::GET,
+            &format!("/api/videos/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+        if ready["status"] != "processing" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(ready["status"], "ready", "{ready}");
+    let playlist = http()
+        .get(format!(
+            "{}{}",
+            gateway(),
+            ready["hlsUrl"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(playlist.status(), StatusCode::OK);
+    assert!(playlist.text().await.unwrap().starts_with("#EXTM3U"));
+    let part = http()
+        .get(format!(
+            "{}{}",
+            gateway(),
+            ready["streamUrl"].as_str().unwrap()
+        ))
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.bytes().await.unwrap(), bytes[10..20]);
+}

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use actix_multipart::{Multipart, MultipartError};
+use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use common::error::RateLimitInfo;
 use common::ratelimit::Limit;
+use common::storage::multipart_error;
 use common::tokens::AuthUser;
 use common::ApiError;
 use futures_util::StreamExt;
@@ -42,19 +43,6 @@ pub struct PosterParams {
     /// original (default), w92 or w342.
     #[param(schema_with = super::doc::poster_sizes)]
     pub size: Option<String>,
-}
-
-fn multipart_error(error: MultipartError) -> ApiError {
-    match error {
-        MultipartError::ContentTypeMissing
-        | MultipartError::ContentTypeParse
-        | MultipartError::ContentTypeIncompatible
-        | MultipartError::BoundaryMissing => ApiError::UnsupportedMediaType(
-            "Content-Type must be multipart/form-data with a boundary".to_owned(),
-        ),
-        MultipartError::Payload(e) => common::error::payload_error_handler(e),
-        other => ApiError::BadRequest(format!("Malformed multipart body: {other}")),
-    }
 }
 
 /// Reads the file field, refusing more than `max` bytes, a second file, and any
@@ -236,7 +224,7 @@ pub async fn serve(
             .finish());
     }
     let bytes = state.posters.load(id, size).await.map_err(|e| match e {
-        object_store::Error::NotFound { .. } => no_poster(),
+        common::storage::StorageError::NotFound { .. } => no_poster(),
         other => ApiError::internal(format!("reading the poster: {other}")),
     })?;
     Ok(HttpResponse::Ok()

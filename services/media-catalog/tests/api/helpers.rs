@@ -151,17 +151,7 @@ pub fn max_age(resp: &Response) -> u64 {
 
 /// A `multipart/form-data` body with one file field; returns (content type, body).
 pub fn multipart(field: &str, filename: &str, part_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = format!("reelstack{}", uuid::Uuid::now_v7().simple());
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {part_type}\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    testkit::api::multipart(&[testkit::api::Part::file(field, filename, part_type, bytes)])
 }
 
 pub use testkit::api::{assert_error, error_fields};

@@ -3,6 +3,7 @@
 
 pub mod comments;
 pub mod follows;
+pub mod jobs;
 pub mod models;
 pub mod notifications;
 pub mod recount;

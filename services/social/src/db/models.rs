@@ -42,10 +42,31 @@ pub struct Media {
     pub width: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i32>,
+    /// An upload's original, as probed: its type, bytes and ETag (of its SHA-256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Whether processing stored a poster and an HLS rendition.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub poster: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hls: bool,
+}
+
+pub struct MediaUrls {
+    pub poster: Option<String>,
+    pub stream: Option<String>,
+    pub hls: Option<String>,
 }
 
 pub const READY: &str = "ready";
+pub const PROCESSING: &str = "processing";
+pub const FAILED: &str = "failed";
 pub const EXTERNAL: &str = "external";
+pub const UPLOAD: &str = "upload";
 
 impl Video {
     pub fn author(&self) -> Person {
@@ -58,6 +79,24 @@ impl Video {
     /// The media record; a record this version cannot read counts as empty.
     pub fn media(&self) -> Media {
         serde_json::from_value(self.media.clone()).unwrap_or_default()
+    }
+
+    /// Where clients fetch its media: an external video's own URLs, an upload's
+    /// routes (under `base`, empty for gateway paths) once they exist.
+    pub fn urls(&self, media: &Media, base: &str) -> MediaUrls {
+        if self.source != UPLOAD {
+            return MediaUrls {
+                poster: media.poster_url.clone(),
+                stream: media.url.clone(),
+                hls: None,
+            };
+        }
+        let at = |path: &str| format!("{base}/api/videos/{}/{path}", self.id);
+        MediaUrls {
+            poster: media.poster.then(|| at("poster.jpg")),
+            stream: media.etag.is_some().then(|| at("stream")),
+            hls: media.hls.then(|| at("hls/index.m3u8")),
+        }
     }
 
     pub fn is_ready(&self) -> bool {

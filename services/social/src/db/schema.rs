@@ -138,6 +138,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    video_jobs (video_id) {
+        video_id -> Uuid,
+        attempts -> Int4,
+        run_after -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     video_likes (video_id, user_issuer, user_subject) {
         video_id -> Uuid,
         user_issuer -> Text,
@@ -199,6 +210,7 @@ diesel::joinable!(notifications -> videos (video_id));
 diesel::joinable!(seen_videos -> videos (video_id));
 diesel::joinable!(trending_entries -> trending_snapshots (snapshot_id));
 diesel::joinable!(trending_entries -> videos (video_id));
+diesel::joinable!(video_jobs -> videos (video_id));
 diesel::joinable!(video_likes -> videos (video_id));
 diesel::joinable!(video_tags -> videos (video_id));
 diesel::joinable!(view_marks -> videos (video_id));
@@ -217,6 +229,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     trending_entries,
     trending_snapshots,
     user_stats,
+    video_jobs,
     video_likes,
     video_tags,
     videos,

@@ -34,7 +34,7 @@ pub fn ensure_person(conn: &mut PgConnection, person: &Person) -> QueryResult<()
 }
 
 /// Adds `delta` to one of `person`'s counters.
-fn bump_stats(
+pub(crate) fn bump_stats(
     conn: &mut PgConnection,
     person: &Person,
     videos_delta: i64,
@@ -50,7 +50,7 @@ fn bump_stats(
         .map(|_| ())
 }
 
-fn write_tags(conn: &mut PgConnection, video: &Video) -> QueryResult<()> {
+pub(crate) fn write_tags(conn: &mut PgConnection, video: &Video) -> QueryResult<()> {
     let rows: Vec<_> = video
         .hashtags
         .iter()

@@ -2,6 +2,7 @@
 
 pub mod comments;
 pub mod feed;
+pub mod media;
 pub mod notifications;
 pub mod users;
 pub mod videos;
@@ -17,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // A resource of its own, before `/api/videos/{id}`, so that no other
         // method on it reaches a video route (they are 405 here).
         .service(web::resource("/api/videos/search").route(web::get().to(feed::search)))
+        .service(web::resource("/api/videos/upload").route(web::post().to(media::upload)))
         .service(
             web::scope("/api/videos/{id}")
                 .route("", web::get().to(videos::get_one))
@@ -25,6 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/like", web::put().to(videos::like))
                 .route("/like", web::delete().to(videos::unlike))
                 .route("/views", web::post().to(videos::view))
+                .route("/stream", web::get().to(media::stream))
+                .route("/hls/{file}", web::get().to(media::hls))
+                .route("/poster.jpg", web::get().to(media::poster))
                 .route("/comments", web::post().to(comments::post))
                 .route("/comments", web::get().to(comments::list)),
         )

@@ -46,10 +46,10 @@ fn types_of(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
         return Ok(Vec::new());
     };
     let types: Vec<String> = raw.split(',').map(|t| t.trim().to_owned()).collect();
-    if types.iter().any(|t| !TYPES.contains(&t.as_str())) {
+    if raw.len() > 100 || types.iter().any(|t| !TYPES.contains(&t.as_str())) {
         return Err(ApiError::validation(
             "types",
-            "must list like, comment, reply or follow, comma-separated",
+            "must list like, comment, reply or follow, comma-separated (at most 100 characters)",
         ));
     }
     Ok(types)

@@ -183,7 +183,7 @@ pub async fn patch(
 #[utoipa::path(delete, path = "/api/videos/{id}", tag = "videos", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Video id")),
     responses(
-        (status = 204, description = "Deleted with its comments and likes"),
+        (status = 204, description = "Deleted with its comments, likes, notifications and stored media"),
         (status = 404, description = "No such video among the caller's (admins: any)", body = ErrorEnvelope),
     ))]
 pub async fn delete(
@@ -201,11 +201,22 @@ pub async fn delete(
     if video.author() != me && !user.is_admin() {
         return Err(video_not_found());
     }
-    state
+    let deleted = state
         .db
         .run(move |conn| db::videos::delete(conn, id))
         .await?
         .ok_or_else(video_not_found)?;
+    if deleted.source == crate::db::models::UPLOAD {
+        // The row is gone: nothing links to these any more. What a running
+        // processing attempt stores after this, it removes itself.
+        if let Err(e) = state
+            .storage
+            .delete_prefix(&crate::processing::keys::folder(id))
+            .await
+        {
+            tracing::warn!(video = %id, error = %e, "a deleted video's objects were left behind");
+        }
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

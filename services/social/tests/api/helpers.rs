@@ -66,7 +66,15 @@ pub struct Shared {
     pub db_url: String,
     /// This app's Redis keys (views), apart from every other test's.
     pub redis_prefix: String,
+    /// Its object storage (uploads), shared by its replicas.
+    pub storage_dir: std::path::PathBuf,
     _db: Option<TestDb>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.storage_dir);
+    }
 }
 
 pub struct TestApp {
@@ -101,6 +109,7 @@ pub async fn spawn_in(world: World, overrides: &[(&str, &str)]) -> TestApp {
         world,
         db_url: db.url.clone(),
         redis_prefix: format!("test-social:{}", uuid::Uuid::now_v7().simple()),
+        storage_dir: std::env::temp_dir().join(format!("social-{}", uuid::Uuid::now_v7())),
         _db: Some(db),
     });
     start(shared, testkit::owned(overrides)).await
@@ -117,6 +126,7 @@ async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp
         .set("SERVICE_CLIENT_ID", SOCIAL_CLIENT.0)
         .set("SERVICE_CLIENT_SECRET", SOCIAL_CLIENT.1)
         .set("SOCIAL_REDIS_PREFIX", shared.redis_prefix.clone())
+        .set("STORAGE_DIR", shared.storage_dir.display().to_string())
         .with(&overrides);
     let spawned = testkit::spawn::<Social>(env).await;
     TestApp {

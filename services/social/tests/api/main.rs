@@ -14,5 +14,6 @@ mod likes;
 mod notifications;
 mod ranked;
 mod recount;
+mod uploads;
 mod videos;
 mod views;

@@ -254,7 +254,9 @@ async fn bad_requests_are_refused_and_nobody_reads_anothers_notifications() {
         .await;
     let theirs = notifications(&app, &star, "").await;
 
+    let too_long = format!("?types=like{}", ",like".repeat(20));
     for query in [
+        too_long.as_str(),
         "?types=bogus",
         "?types=like,",
         "?limit=0",
