@@ -21,6 +21,7 @@ infra: ## Only PostgreSQL and Redis (for cargo test by hand)
 	bash deploy/local/infra.sh up
 
 e2e: ## End-to-end tests against a running stack (tmdb-sim, not real TMDB): AUTH_BOOTSTRAP_ADMIN_EMAILS=e2e-admin@example.com make run
+	bash -c 'source deploy/local/lib.sh && python_venv "$$RUN/tus-venv" "$$ROOT/deploy/local/tus-requirements.txt" tuspy'
 	E2E_GATEWAY_URL=http://127.0.0.1:8080 E2E_ADMIN_EMAIL=e2e-admin@example.com cargo test -p e2e --tests -- --skip upstream_failures
 
 bench: ## Benchmarks in release mode; reports under target/bench/

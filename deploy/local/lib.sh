@@ -62,6 +62,31 @@ ensure_packages() {
   fi
 }
 
+# python_venv DIR REQUIREMENTS NAME: a virtualenv of pinned Python test tools
+# (schemathesis, the tus client), (re)installed when the requirements changed.
+python_venv() {
+  local venv="$1" requirements="$2" name="$3" stamp="$1/.requirements.sha256" want
+  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || die "python3 not found ($name needs Python 3.11 or newer)"
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "$name needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)"
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    [ "$(id -u)" -eq 0 ] || die "python3 cannot create virtualenvs; run: sudo apt-get install -y python3-venv"
+    log "installing python3-venv"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >>"$LOGS/apt.log" 2>&1 \
+      || die "apt-get install python3-venv failed (see $LOGS/apt.log)"
+  fi
+  log "installing $name into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "could not create $venv"
+  "$venv/bin/pip" install --disable-pip-version-check -q -r "$requirements" >"$LOGS/$name-install.log" 2>&1 \
+    || die "pip install failed (see $LOGS/$name-install.log)"
+  echo "$want" > "$stamp"
+}
+
 # The gateway's name for a service (nginx variable names take no hyphens).
 upstream_name() { echo "${1//-/_}"; }
 

@@ -47,29 +47,6 @@ AUTH_URL="http://$HOST:$AUTH_PORT"
 [[ "$SEED" =~ ^[0-9]+$ ]] || die "SCHEMATHESIS_SEED must be a non-negative integer, not '$SEED'"
 [[ "$MAX_EXAMPLES" =~ ^[1-9][0-9]*$ ]] || die "SCHEMATHESIS_MAX_EXAMPLES must be a positive integer, not '$MAX_EXAMPLES'"
 
-# The virtualenv, (re)installed when the requirements file changed.
-ensure_venv() {
-  local stamp="$VENV/.requirements.sha256" want
-  want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
-  if [ -x "$VENV/bin/schemathesis" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    return 0
-  fi
-  command -v python3 >/dev/null || die "python3 not found (schemathesis needs Python 3.11 or newer)"
-  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-    || die "schemathesis needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)"
-  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    [ "$(id -u)" -eq 0 ] || die "python3 cannot create virtualenvs; run: sudo apt-get install -y python3-venv"
-    log "installing python3-venv"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >>"$LOGS/apt.log" 2>&1 \
-      || die "apt-get install python3-venv failed (see $LOGS/apt.log)"
-  fi
-  log "installing schemathesis into $VENV"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV" || die "could not create $VENV"
-  "$VENV/bin/pip" install --disable-pip-version-check -q -r "$REQUIREMENTS" >"$LOGS/schemathesis-install.log" 2>&1 \
-    || die "pip install failed (see $LOGS/schemathesis-install.log)"
-  echo "$want" > "$stamp"
-}
 
 # Reads one field of the JSON on stdin: json_field accessToken
 json_field() {
@@ -99,7 +76,7 @@ auth_post() {
   done
 }
 
-ensure_venv
+python_venv "$VENV" "$REQUIREMENTS" schemathesis
 for port in "$AUTH_PORT" "$MEDIA_CATALOG_PORT" "$MEETING_USER_SYNC_PORT" "$SOCIAL_PORT"; do
   curl -fsS -o /dev/null "http://$HOST:$port/health/ready" \
     || die "no service ready at http://$HOST:$port (start the stack first)"

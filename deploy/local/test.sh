@@ -104,12 +104,14 @@ E2E_ADMIN_EMAIL="e2e-admin@example.com"
 # The gateway takes the client address from X-Forwarded-For of loopback peers,
 # as it would from a load balancer's.
 AUTH_RL_SIGNUP_PER_IP_PER_HOUR=1000 CATALOG_MISSES_PER_IP_PER_MIN=100000 \
-  VIDEOS_PER_USER_PER_HOUR=100000 COMMENTS_PER_USER_PER_MIN=100000 \
+  VIDEOS_PER_USER_PER_HOUR=100000 COMMENTS_PER_USER_PER_MIN=100000 UPLOADS_PER_USER_PER_HOUR=100000 \
   AUTH_BOOTSTRAP_ADMIN_EMAILS="$E2E_ADMIN_EMAIL" PROFILE=debug \
   GATEWAY_EXTRA_CONF="$RUN/e2e-gateway.conf" GATEWAY_EXTRA_HTTP_CONF="$RUN/e2e-gateway-http.conf" \
   GATEWAY_REAL_IP_FROM=127.0.0.1 \
   bash "$ROOT/deploy/local/stack.sh" start-services
+python_venv "$RUN/tus-venv" "$ROOT/deploy/local/tus-requirements.txt" tuspy
 E2E_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" E2E_GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT" E2E_MAIL_DIR="$RUN/mail" \
+  E2E_TUS_PYTHON="$RUN/tus-venv/bin/python" \
   cargo test -p e2e --tests
 
 log "contract: schemathesis against every service's OpenAPI document"

@@ -81,6 +81,15 @@ ROUTES
             proxy_read_timeout 10m;
             proxy_send_timeout 10m;
         }
+        # Resumable uploads (tus): PATCH bodies stream through as they come, so
+        # that what arrived before a dropped connection is kept.
+        location ~ ^/api/uploads(/|$) {
+            proxy_pass http://social;
+            client_max_body_size @UPLOAD_MAX_BODY@;
+            proxy_request_buffering off;
+            proxy_read_timeout 10m;
+            proxy_send_timeout 10m;
+        }
         # Ranges of the original and HLS segments stream through unbuffered.
         location ~ ^/api/videos/[^/]+/(stream|hls/) {
             proxy_pass http://social;

@@ -166,19 +166,41 @@ fn unrouted(req: &HttpRequest, methods: &MethodTable) -> HttpResponse {
 
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::IF_NONE_MATCH,
+            header::IF_MATCH,
+            header::IF_RANGE,
+            header::RANGE,
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("last-event-id"),
+            // tus 1.0.0 (resumable uploads).
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-metadata"),
+            HeaderName::from_static("upload-offset"),
         ])
         .expose_headers([
             HeaderName::from_static("x-request-id"),
             HeaderName::from_static("cache-status"),
+            HeaderName::from_static("idempotent-replayed"),
             header::RETRY_AFTER,
             header::ETAG,
+            header::LOCATION,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("tus-version"),
+            HeaderName::from_static("tus-extension"),
+            HeaderName::from_static("tus-max-size"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-expires"),
+            HeaderName::from_static("video-id"),
         ])
         .supports_credentials()
         .block_on_origin_mismatch(false)

@@ -69,9 +69,11 @@ impl Service for Social {
                 std::time::Duration::from_millis(s.views_flush_ms),
             );
         }
+        let storage = common::storage::Storage::open(&settings.storage)?;
         spawn_maintenance(
             &mut foundation.tasks,
             foundation.db.clone(),
+            storage.clone(),
             s.view_window_secs,
         );
         spawn_trending(
@@ -83,7 +85,6 @@ impl Service for Social {
         if let Some(redis) = &redis {
             notifier.spawn_listener(&mut foundation.tasks, redis.clone());
         }
-        let storage = common::storage::Storage::open(&settings.storage)?;
         let processor = Arc::new(Processor::new(
             foundation.db.clone(),
             storage.clone(),
@@ -106,10 +107,16 @@ impl Service for Social {
 }
 
 /// Every ten minutes: forget view marks, applied view batches, seen videos and
-/// for-you sessions past their use, and Idempotency-Key answers past 24 hours.
-fn spawn_maintenance(tasks: &mut common::tasks::Tasks, db: common::db::Db, window_secs: u64) {
+/// for-you sessions past their use, and Idempotency-Key answers past 24 hours;
+/// sweep expired uploads with their bytes.
+fn spawn_maintenance(
+    tasks: &mut common::tasks::Tasks,
+    db: common::db::Db,
+    storage: common::storage::Storage,
+    window_secs: u64,
+) {
     tasks.spawn("social-maintenance", move || {
-        let db = db.clone();
+        let (db, storage) = (db.clone(), storage.clone());
         async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
@@ -125,6 +132,7 @@ fn spawn_maintenance(tasks: &mut common::tasks::Tasks, db: common::db::Db, windo
                 if let Err(e) = pruned {
                     tracing::warn!(error = %e, "maintenance failed; retried in ten minutes");
                 }
+                routes::uploads::sweep_expired(&db, &storage).await;
             }
         }
     });

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{comments, feed, media, notifications, users, videos};
+use crate::routes::{comments, feed, media, notifications, uploads, users, videos};
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -19,6 +19,12 @@ use crate::routes::{comments, feed, media, notifications, users, videos};
     media::stream,
     media::hls,
     media::poster,
+    uploads::options,
+    uploads::create,
+    uploads::head,
+    uploads::get_one,
+    uploads::patch,
+    uploads::delete,
     feed::search,
     comments::post,
     comments::list,
@@ -49,6 +55,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     common::openapi::finish(
         ApiDoc::openapi(),
         "Reelstack social",
-        "Short videos, comments, likes, follows, feeds, hashtags and notifications.",
+        "Short videos (hosted elsewhere, uploaded, or uploaded resumably with tus 1.0.0), comments, likes, follows, feeds, hashtags and notifications.",
     )
 }

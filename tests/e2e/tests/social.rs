@@ -307,3 +307,120 @@ async fn an_upload_through_the_gateway_is_processed_and_streams_by_range() {
     assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.bytes().await.unwrap(), bytes[10..20]);
 }
+
+/// The Python with tuspy that `make test` installs (`.run/tus-venv`).
+fn tus_python() -> std::path::PathBuf {
+    std::env::var_os("E2E_TUS_PYTHON").map_or_else(
+        || testkit::workspace_root().join(".run/tus-venv/bin/python"),
+        std::path::PathBuf::from,
+    )
+}
+
+#[tokio::test]
+async fn a_real_tus_client_uploads_in_chunks_across_a_dropped_connection() {
+    let (_, token) = member("Gateway Tus").await;
+    let clip = std::env::temp_dir().join(format!("tus-{}.mp4", uuid::Uuid::now_v7().simple()));
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=2:size=640x360:rate=24",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let bytes = std::fs::read(&clip).unwrap();
+    let chunk = bytes.len() / 4 + 1;
+    let python = tus_python();
+    assert!(
+        python.exists(),
+        "{} missing: `make test` installs tuspy there (deploy/local/tus-requirements.txt)",
+        python.display()
+    );
+    let script = testkit::workspace_root().join("tests/e2e/tus_client.py");
+    let out = tokio::process::Command::new(&python)
+        .arg(&script)
+        .arg(gateway())
+        .arg(&token)
+        .arg(&clip)
+        .arg(chunk.to_string())
+        .output()
+        .await
+        .unwrap();
+    std::fs::remove_file(&clip).unwrap();
+    assert!(
+        out.status.success(),
+        "tus client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cuts"], 1, "{report}");
+    assert_eq!(report["size"], bytes.len());
+    // After the cut the client asked where to go on, and went on from there:
+    // past the first chunk, by what of the second arrived before the cut.
+    let resumed = report["resumedFrom"][0]
+        .as_u64()
+        .expect("a HEAD after the cut") as usize;
+    assert!((chunk..2 * chunk).contains(&resumed), "{report}");
+    assert_eq!(
+        report["offsets"].as_array().unwrap().last(),
+        Some(&json!(bytes.len()))
+    );
+    let video_id = report["videoId"]
+        .as_str()
+        .expect("Video-Id on the last PATCH");
+    let upload_path = urlsplit_path(report["url"].as_str().unwrap());
+    let status = ok(Method::GET, &upload_path, Some(&token), None).await;
+    assert_eq!(status["videoId"], video_id);
+    let mut video = Value::Null;
+    for _ in 0..120 {
+        video = ok(
+            Method::GET,
+            &format!("/api/videos/{video_id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+        if video["status"] != "processing" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(video["status"], "ready", "{video}");
+    assert_eq!(video["caption"], "resumed with #tuspy");
+    let original = http()
+        .get(format!(
+            "{}{}",
+            gateway(),
+            video["streamUrl"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        original.bytes().await.unwrap(),
+        bytes,
+        "every byte, once, in order"
+    );
+}
+
+/// The path of an absolute URL (`http://host:port/api/uploads/…` → `/api/uploads/…`).
+fn urlsplit_path(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or_else(|| "/".to_owned(), |i| after_scheme[i..].to_owned())
+}

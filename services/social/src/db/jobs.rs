@@ -4,22 +4,15 @@
 //! stopped is claimed again once the lease has run out.
 
 use common::ApiError;
-use diesel::dsl::{now, sql};
+use diesel::dsl::now;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::Timestamptz;
 use uuid::Uuid;
 
 use super::models::{Media, Video, FAILED, PROCESSING, READY, UPLOAD};
 use super::schema::{video_jobs, videos};
 use super::videos::{bump_stats, ensure_person, write_tags};
 use crate::domain::{Caption, Person};
-
-/// The database's clock `secs` from now (one clock for every replica). An
-/// integer is all that goes into the SQL text.
-fn in_secs(secs: i32) -> diesel::expression::SqlLiteral<Timestamptz> {
-    sql::<Timestamptz>(&format!("now() + interval '{secs} seconds'"))
-}
 
 fn media_json(media: &Media) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(media).map_err(|e| ApiError::Internal(e.into()))
@@ -85,7 +78,7 @@ pub fn claim(conn: &mut PgConnection, lease_secs: i32) -> QueryResult<Option<Cla
         };
         let attempt = diesel::update(video_jobs::table.find(id))
             .set((
-                video_jobs::locked_until.eq(in_secs(lease_secs).nullable()),
+                video_jobs::locked_until.eq(super::from_now(lease_secs).nullable()),
                 video_jobs::attempts.eq(video_jobs::attempts + 1),
             ))
             .returning(video_jobs::attempts)
@@ -148,7 +141,7 @@ pub fn retry_later(
     diesel::update(video_jobs::table.find(id))
         .set((
             video_jobs::locked_until.eq(None::<chrono::DateTime<chrono::Utc>>),
-            video_jobs::run_after.eq(in_secs(delay_secs)),
+            video_jobs::run_after.eq(super::from_now(delay_secs)),
             video_jobs::last_error.eq(error),
         ))
         .execute(conn)

@@ -10,9 +10,18 @@ pub mod recount;
 #[rustfmt::skip]
 pub mod schema;
 pub mod trending;
+pub mod uploads;
 pub mod videos;
 pub mod views;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/social");
+
+/// The database's clock `secs` from now (one clock for every replica). An
+/// integer is all that goes into the SQL text.
+pub(crate) fn from_now(
+    secs: i32,
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Timestamptz> {
+    diesel::dsl::sql(&format!("now() + interval '{secs} seconds'"))
+}

@@ -126,6 +126,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    tus_uploads (id) {
+        id -> Uuid,
+        owner_issuer -> Text,
+        owner_subject -> Text,
+        upload_length -> Int8,
+        upload_offset -> Int8,
+        parts -> Int4,
+        caption -> Text,
+        filename -> Nullable<Text>,
+        busy_until -> Nullable<Timestamptz>,
+        video_id -> Nullable<Uuid>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_stats (issuer, subject) {
         issuer -> Text,
         subject -> Text,
@@ -210,6 +227,7 @@ diesel::joinable!(notifications -> videos (video_id));
 diesel::joinable!(seen_videos -> videos (video_id));
 diesel::joinable!(trending_entries -> trending_snapshots (snapshot_id));
 diesel::joinable!(trending_entries -> videos (video_id));
+diesel::joinable!(tus_uploads -> videos (video_id));
 diesel::joinable!(video_jobs -> videos (video_id));
 diesel::joinable!(video_likes -> videos (video_id));
 diesel::joinable!(video_tags -> videos (video_id));
@@ -228,6 +246,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     seen_videos,
     trending_entries,
     trending_snapshots,
+    tus_uploads,
     user_stats,
     video_jobs,
     video_likes,

@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use common::ratelimit::Limit;
-use common::storage::{multipart_error, StorageError};
+use common::storage::{multipart_error, StorageError, Writer};
 use common::tokens::{AuthUser, MaybeUser};
 use common::ApiError;
 use futures_util::{StreamExt, TryStreamExt};
@@ -46,18 +46,18 @@ const MAX_TEXT_FIELD: usize = 16 * 1024;
 /// What multipart framing may add to the file's bytes.
 const FRAMING: u64 = 64 * 1024;
 
-fn storage_error(e: StorageError) -> ApiError {
+pub(crate) fn storage_error(e: StorageError) -> ApiError {
     ApiError::internal(format!("object storage: {e}"))
 }
 
-fn too_large(max: u64) -> ApiError {
+pub(crate) fn too_large(max: u64) -> ApiError {
     ApiError::PayloadTooLarge(format!(
         "The video must be at most {} MB",
         max / (1024 * 1024)
     ))
 }
 
-fn upload_limit(state: &AppState) -> Limit {
+pub(crate) fn upload_limit(state: &AppState) -> Limit {
     Limit::per_hour("social-uploads", state.settings.uploads_per_user_per_hour)
 }
 
@@ -80,6 +80,51 @@ async fn read_text(field: &mut actix_multipart::Field, name: &str) -> Result<Str
     String::from_utf8(text).map_err(|_| ApiError::validation(name, "must be UTF-8 text"))
 }
 
+/// How copying a body into storage ended.
+pub(crate) enum Copied<E> {
+    /// The body ended.
+    Whole,
+    /// It went past its limit; what was written should be abandoned.
+    TooLarge,
+    /// The body broke off (a dropped connection): what came before is written.
+    Broken(E),
+}
+
+/// Copies `body` into `writer`, at most `max` bytes in all, hashing what it
+/// writes into `digest` when given.
+pub(crate) async fn copy_body<S, E>(
+    writer: &mut Writer,
+    mut digest: Option<&mut Sha256>,
+    body: &mut S,
+    max: u64,
+) -> Result<Copied<E>, StorageError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => return Ok(Copied::Broken(e)),
+        };
+        if writer.written() + chunk.len() as u64 > max {
+            return Ok(Copied::TooLarge);
+        }
+        if let Some(digest) = digest.as_deref_mut() {
+            digest.update(&chunk);
+        }
+        writer.write(chunk).await?;
+    }
+    Ok(Copied::Whole)
+}
+
+/// The first 16 bytes of a SHA-256, in hex: an upload's ETag.
+pub(crate) fn etag_of(digest: Sha256) -> String {
+    digest.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Streams the `file` field into `key`, at most `max` bytes, hashing as it goes.
 async fn store_file(
     state: &AppState,
@@ -89,30 +134,24 @@ async fn store_file(
 ) -> Result<(u64, String), ApiError> {
     let mut writer = state.storage.writer(key).await.map_err(storage_error)?;
     let mut digest = Sha256::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(e) => {
-                writer.abort().await;
-                return Err(multipart_error(e));
-            }
-        };
-        if writer.written() + chunk.len() as u64 > max {
+    let copied = copy_body(&mut writer, Some(&mut digest), field, max).await;
+    match copied {
+        Ok(Copied::Whole) => {}
+        Ok(Copied::TooLarge) => {
             writer.abort().await;
             return Err(too_large(max));
         }
-        digest.update(&chunk);
-        if let Err(e) = writer.write(chunk).await {
+        Ok(Copied::Broken(e)) => {
+            writer.abort().await;
+            return Err(multipart_error(e));
+        }
+        Err(e) => {
             writer.abort().await;
             return Err(storage_error(e));
         }
     }
     let stored = writer.finish().await.map_err(storage_error)?;
-    let hash = digest.finalize();
-    Ok((
-        stored.size,
-        hash[..16].iter().map(|b| format!("{b:02x}")).collect(),
-    ))
+    Ok((stored.size, etag_of(digest)))
 }
 
 async fn read_form(
@@ -335,8 +374,8 @@ async fn body_of(state: &AppState, key: &str, range: Option<Range<u64>>) -> Resu
         ("If-None-Match" = Option<String>, Header, description = "304 when it names the current ETag"),
     ),
     responses(
-        (status = 200, description = "The original upload, with `Accept-Ranges: bytes`, `ETag` and its probed `Content-Type`", content_type = "application/octet-stream", body = String),
-        (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = String),
+        (status = 200, description = "The original upload, with `Accept-Ranges: bytes`, `ETag` and its probed `Content-Type` (`application/octet-stream` until it is probed)", content(("video/mp4"), ("video/quicktime"), ("video/webm"), ("video/x-matroska"), ("video/mp2t"), ("video/x-msvideo"), ("application/octet-stream"))),
+        (status = 206, description = "The requested range, with `Content-Range`", content(("video/mp4"), ("video/quicktime"), ("video/webm"), ("video/x-matroska"), ("video/mp2t"), ("video/x-msvideo"), ("application/octet-stream"))),
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such uploaded video (external ones are at their own URL), or not the caller's while processing", body = ErrorEnvelope),
         (status = 416, description = "The range starts past the end (`Content-Range: bytes */size`)", body = ErrorEnvelope),
@@ -453,7 +492,7 @@ async fn serve_object(
         ("If-None-Match" = Option<String>, Header, description = "304 when it names the current ETag"),
     ),
     responses(
-        (status = 200, description = "The HLS playlist (`application/vnd.apple.mpegurl`) or segment (`video/mp2t`), with `ETag` and a year's `Cache-Control`", content_type = "application/octet-stream", body = String),
+        (status = 200, description = "The HLS playlist (`application/vnd.apple.mpegurl`) or segment (`video/mp2t`), with `ETag` and a year's `Cache-Control`", content(("application/vnd.apple.mpegurl"), ("video/mp2t"))),
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such video or file, or the video is not processed yet", body = ErrorEnvelope),
     ))]
@@ -488,7 +527,7 @@ pub async fn hls(
         ("If-None-Match" = Option<String>, Header, description = "304 when it names the current ETag"),
     ),
     responses(
-        (status = 200, description = "The poster JPEG, with `ETag` and a year's `Cache-Control`", content_type = "image/jpeg", body = String),
+        (status = 200, description = "The poster JPEG, with `ETag` and a year's `Cache-Control`", content(("image/jpeg"))),
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such video, or not processed yet", body = ErrorEnvelope),
     ))]

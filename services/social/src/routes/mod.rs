@@ -4,6 +4,7 @@ pub mod comments;
 pub mod feed;
 pub mod media;
 pub mod notifications;
+pub mod uploads;
 pub mod users;
 pub mod videos;
 
@@ -49,6 +50,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/followers", web::get().to(users::followers))
                 .route("/following", web::get().to(users::following))
                 .route("/likes", web::get().to(users::likes)),
+        )
+        .service(
+            web::scope("/api/uploads")
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add(("tus-resumable", uploads::TUS_VERSION))
+                        .add(("tus-version", uploads::TUS_VERSION)),
+                )
+                .route("", web::post().to(uploads::create))
+                .route("/", web::post().to(uploads::create))
+                .route(
+                    "",
+                    web::method(actix_web::http::Method::OPTIONS).to(uploads::options),
+                )
+                .route(
+                    "/",
+                    web::method(actix_web::http::Method::OPTIONS).to(uploads::options),
+                )
+                .route("/{id}", web::head().to(uploads::head))
+                .route("/{id}", web::get().to(uploads::get_one))
+                .route("/{id}", web::patch().to(uploads::patch))
+                .route("/{id}", web::delete().to(uploads::delete))
+                .route(
+                    "/{id}",
+                    web::method(actix_web::http::Method::OPTIONS).to(uploads::options),
+                ),
         )
         .route("/api/feed/following", web::get().to(feed::following))
         .route("/api/feed/trending", web::get().to(feed::trending))

@@ -263,3 +263,13 @@ pub async fn all_pages(
     }
     panic!("more than 1000 pages");
 }
+
+/// Files in `dir` and its folders (0 when it does not exist).
+pub fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .map(|e| e.expect("directory entry").path())
+            .map(|p| if p.is_dir() { files_under(&p) } else { 1 })
+            .sum()
+    })
+}

@@ -14,6 +14,7 @@ mod likes;
 mod notifications;
 mod ranked;
 mod recount;
+mod tus;
 mod uploads;
 mod videos;
 mod views;
