@@ -124,7 +124,7 @@ run_schemathesis() {
   log "schemathesis: $run (http://$HOST:$port)"
   started="$(date +%s.%N)"
   # Run from the report folder: no schemathesis.toml of a parent folder applies by accident.
-  (cd "$dir" && "${cmd[@]}") >"$dir/output.txt" 2>&1 || rc=$?
+  (cd "$dir" && PYTHONPATH="$ROOT/deploy/local" SCHEMATHESIS_HOOKS=schemathesis_hooks "${cmd[@]}") >"$dir/output.txt" 2>&1 || rc=$?
   elapsed="$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
   [ "$rc" -eq 0 ] || failed=1
   summaries+=("$("$VENV/bin/python" - "$run" "$rc" "$elapsed" "$dir" <<'PY'

@@ -30,14 +30,16 @@ use crate::state::AppState;
 
 /// `multipart/form-data` with the video in `file` and, optionally, a `caption`.
 #[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code, reason = "documentation only")]
 pub struct VideoUpload {
     /// The video file (MP4, QuickTime, WebM, Matroska, MPEG-TS or AVI), at most
     /// `VIDEO_MAX_BYTES`.
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     file: Vec<u8>,
-    /// Up to 2,200 characters; its `#hashtags` are taken from it. Blank when absent.
-    #[schema(max_length = 2200)]
+    /// Up to 2,200 characters, line breaks allowed; its `#hashtags` are taken
+    /// from it. Blank when absent.
+    #[schema(value_type = Option<String>, format = "multiline-or-blank", max_length = 2200)]
     caption: Option<String>,
 }
 

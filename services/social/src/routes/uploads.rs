@@ -29,8 +29,12 @@ pub const TUS_VERSION: &str = "1.0.0";
 pub const TUS_EXTENSIONS: &str = "creation,termination,expiration";
 const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 
-fn tus_version_schema() -> utoipa::openapi::Object {
-    common::openapi::one_of(&[TUS_VERSION])
+/// The one protocol version spoken.
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documentation only")]
+pub enum TusVersion {
+    #[schema(rename = "1.0.0")]
+    V1_0_0,
 }
 
 /// The protocol version every tus request but OPTIONS names.
@@ -39,8 +43,8 @@ fn tus_version_schema() -> utoipa::openapi::Object {
 #[allow(dead_code, reason = "documentation only")]
 pub struct TusResumable {
     /// `1.0.0` (412 otherwise, with `Tus-Version`).
-    #[param(rename = "Tus-Resumable", schema_with = tus_version_schema)]
-    tus_resumable: String,
+    #[param(rename = "Tus-Resumable", inline)]
+    tus_resumable: TusVersion,
 }
 
 /// The headers that create an upload.
@@ -49,8 +53,8 @@ pub struct TusResumable {
 #[allow(dead_code, reason = "documentation only")]
 pub struct TusCreation {
     /// `1.0.0` (412 otherwise, with `Tus-Version`).
-    #[param(rename = "Tus-Resumable", schema_with = tus_version_schema)]
-    tus_resumable: String,
+    #[param(rename = "Tus-Resumable", inline)]
+    tus_resumable: TusVersion,
     /// The file's size in bytes, 1 to VIDEO_MAX_BYTES (413 beyond).
     #[param(rename = "Upload-Length", minimum = 1)]
     upload_length: i64,
@@ -66,8 +70,8 @@ pub struct TusCreation {
 #[allow(dead_code, reason = "documentation only")]
 pub struct TusPatch {
     /// `1.0.0` (412 otherwise, with `Tus-Version`).
-    #[param(rename = "Tus-Resumable", schema_with = tus_version_schema)]
-    tus_resumable: String,
+    #[param(rename = "Tus-Resumable", inline)]
+    tus_resumable: TusVersion,
     /// Where these bytes start: the upload's current offset (409 otherwise).
     #[param(rename = "Upload-Offset", minimum = 0)]
     upload_offset: i64,
@@ -242,6 +246,7 @@ async fn owned(state: &AppState, user: &AuthUser, raw: &str) -> Result<Upload, A
     params(("id" = Uuid, Path, description = "Upload id"), TusResumable),
     responses(
         (status = 200, description = "`Upload-Offset` (bytes received), `Upload-Length`, `Upload-Expires`; `Video-Id` once complete"),
+        (status = 401, description = "No valid token"),
         (status = 404, description = "No such upload of the caller's, or it expired"),
         (status = 412, description = "Tus-Resumable missing or not 1.0.0"),
     ))]
