@@ -86,7 +86,16 @@ pub struct IdempotencyHeader {
 
 enum Begun {
     Fresh,
-    Replay { status: u16, body: Vec<u8> },
+    Replay {
+        status: u16,
+        body: Vec<u8>,
+    },
+    /// A stored answer whose request is not known yet (streamed bodies).
+    Done {
+        fingerprint: String,
+        status: u16,
+        body: Vec<u8>,
+    },
     Running,
     OtherRequest,
 }
@@ -105,7 +114,16 @@ struct Row {
     stale: bool,
 }
 
-fn begin(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str) -> QueryResult<Begun> {
+/// Takes `(owner, key)` for a request. With `fingerprint` `None` (a body read
+/// later) a stored answer comes back as `Done`, for the caller to compare.
+fn begin(
+    conn: &mut PgConnection,
+    owner: &str,
+    key: &str,
+    fingerprint: Option<&str>,
+    lease_secs: i32,
+) -> QueryResult<Begun> {
+    let pending = fingerprint.unwrap_or("");
     conn.transaction(|conn| {
         let inserted = diesel::sql_query(
             "INSERT INTO idempotency_keys (owner, key, fingerprint, state) VALUES ($1, $2, $3, 'running') \
@@ -113,7 +131,7 @@ fn begin(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str) -> 
         )
         .bind::<Text, _>(owner)
         .bind::<Text, _>(key)
-        .bind::<Text, _>(fingerprint)
+        .bind::<Text, _>(pending)
         .execute(conn)?;
         if inserted == 1 {
             return Ok(Begun::Fresh);
@@ -121,7 +139,7 @@ fn begin(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str) -> 
         let row: Row = diesel::sql_query(format!(
             "SELECT fingerprint, state, status, body, \
                (created_at < now() - interval '{KEEP_HOURS} hours') \
-               OR (state = 'running' AND created_at < now() - interval '{RUNNING_LEASE_SECS} seconds') AS stale \
+               OR (state = 'running' AND created_at < now() - interval '{lease_secs} seconds') AS stale \
              FROM idempotency_keys WHERE owner = $1 AND key = $2 FOR UPDATE"
         ))
         .bind::<Text, _>(owner)
@@ -134,10 +152,20 @@ fn begin(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str) -> 
             )
             .bind::<Text, _>(owner)
             .bind::<Text, _>(key)
-            .bind::<Text, _>(fingerprint)
+            .bind::<Text, _>(pending)
             .execute(conn)?;
             return Ok(Begun::Fresh);
         }
+        let Some(fingerprint) = fingerprint else {
+            return match (row.state.as_str(), row.status, row.body) {
+                ("done", Some(status), Some(body)) => Ok(Begun::Done {
+                    fingerprint: row.fingerprint,
+                    status: u16::try_from(status).unwrap_or(200),
+                    body,
+                }),
+                _ => Ok(Begun::Running),
+            };
+        };
         if row.fingerprint != fingerprint {
             return Ok(Begun::OtherRequest);
         }
@@ -151,23 +179,24 @@ fn begin(conn: &mut PgConnection, owner: &str, key: &str, fingerprint: &str) -> 
     })
 }
 
-fn finish(
-    conn: &mut PgConnection,
-    owner: &str,
-    key: &str,
+struct Answer<'a> {
+    fingerprint: &'a str,
     status: u16,
-    body: &[u8],
-    resource: Option<&str>,
-) -> QueryResult<()> {
+    body: &'a [u8],
+    resource: Option<&'a str>,
+}
+
+fn finish(conn: &mut PgConnection, owner: &str, key: &str, answer: &Answer<'_>) -> QueryResult<()> {
     diesel::sql_query(
-        "UPDATE idempotency_keys SET state = 'done', status = $3, body = $4, resource = $5 \
-         WHERE owner = $1 AND key = $2",
+        "UPDATE idempotency_keys SET state = 'done', fingerprint = $3, status = $4, body = $5, \
+           resource = $6 WHERE owner = $1 AND key = $2",
     )
     .bind::<Text, _>(owner)
     .bind::<Text, _>(key)
-    .bind::<Integer, _>(i32::from(status))
-    .bind::<Bytea, _>(body)
-    .bind::<Nullable<Text>, _>(resource)
+    .bind::<Text, _>(answer.fingerprint)
+    .bind::<Integer, _>(i32::from(answer.status))
+    .bind::<Bytea, _>(answer.body)
+    .bind::<Nullable<Text>, _>(answer.resource)
     .execute(conn)
     .map(|_| ())
 }
@@ -215,6 +244,16 @@ fn json_response(status: u16, body: Vec<u8>, replayed: bool) -> HttpResponse {
     response.body(body)
 }
 
+fn still_running() -> ApiError {
+    ApiError::Conflict(
+        "A request with this Idempotency-Key is still running; retry later".to_owned(),
+    )
+}
+
+fn used_with_another_request() -> ApiError {
+    ApiError::validation("Idempotency-Key", "was used with another request")
+}
+
 /// Runs `work` once per `(owner, key)` and request `fingerprint`: a retry of the
 /// same request gets the stored answer, another request with the key 422, a
 /// retry while the first runs 409. Without a key, `work` just runs. `work`
@@ -231,31 +270,39 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<(StatusCode, T), ApiError>>,
 {
-    let Some(key) = key.0.clone() else {
+    let Some(which) = key.0.clone() else {
         let (status, body) = work().await?;
         return Ok(HttpResponse::build(status).json(body));
     };
-    let (who, which) = (owner.to_owned(), key.clone());
-    match db
-        .run(move |conn| Ok(begin(conn, &who, &which, &fingerprint)?))
-        .await?
-    {
+    let (who, print) = (owner.to_owned(), fingerprint.clone());
+    let begun = db
+        .run(move |conn| Ok(begin(conn, &who, &which, Some(&print), RUNNING_LEASE_SECS)?))
+        .await?;
+    match begun {
         Begun::Replay { status, body } => return Ok(json_response(status, body, true)),
-        Begun::Running => {
-            return Err(ApiError::Conflict(
-                "A request with this Idempotency-Key is still running; retry later".to_owned(),
-            ))
-        }
-        Begun::OtherRequest => {
-            return Err(ApiError::validation(
-                "Idempotency-Key",
-                "was used with another request",
-            ))
-        }
-        Begun::Fresh => {}
+        Begun::Running => return Err(still_running()),
+        Begun::OtherRequest => return Err(used_with_another_request()),
+        Begun::Fresh | Begun::Done { .. } => {}
     }
-    let (who, which) = (owner.to_owned(), key);
-    match work().await {
+    let outcome = work().await;
+    store(db, key, owner, &fingerprint, outcome).await
+}
+
+/// Stores a successful answer for `key` (or forgets the key after an error, so
+/// that a retry runs again) and answers it.
+async fn store<T: Serialize>(
+    db: &Db,
+    key: &IdempotencyKey,
+    owner: &str,
+    fingerprint: &str,
+    outcome: Result<(StatusCode, T), ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(which) = key.0.clone() else {
+        let (status, body) = outcome?;
+        return Ok(HttpResponse::build(status).json(body));
+    };
+    let who = owner.to_owned();
+    match outcome {
         Ok((status, body)) => {
             let value = serde_json::to_value(&body).map_err(|e| ApiError::Internal(e.into()))?;
             let resource = value
@@ -263,16 +310,15 @@ where
                 .and_then(|id| id.as_str())
                 .map(str::to_owned);
             let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?;
-            let stored = bytes.clone();
+            let (stored, print) = (bytes.clone(), fingerprint.to_owned());
             db.run(move |conn| {
-                Ok(finish(
-                    conn,
-                    &who,
-                    &which,
-                    status.as_u16(),
-                    &stored,
-                    resource.as_deref(),
-                )?)
+                let answer = Answer {
+                    fingerprint: &print,
+                    status: status.as_u16(),
+                    body: &stored,
+                    resource: resource.as_deref(),
+                };
+                Ok(finish(conn, &who, &which, &answer)?)
             })
             .await?;
             Ok(json_response(status.as_u16(), bytes, false))
@@ -285,6 +331,79 @@ where
             }
             Err(e)
         }
+    }
+}
+
+/// `Idempotency-Key` for a request whose body is read as it is handled (an
+/// upload): the key is taken before the body is read, so a retry while the
+/// first runs is 409 at once; the request's fingerprint is known only after.
+pub struct Streamed {
+    key: IdempotencyKey,
+    owner: String,
+    stored: Option<(String, u16, Vec<u8>)>,
+}
+
+impl Streamed {
+    /// Takes the key (409 while another request holds it; a holder that died
+    /// releases it after `lease_secs`).
+    pub async fn begin(
+        db: &Db,
+        key: &IdempotencyKey,
+        owner: &str,
+        lease_secs: i32,
+    ) -> Result<Self, ApiError> {
+        let mut streamed = Self {
+            key: key.clone(),
+            owner: owner.to_owned(),
+            stored: None,
+        };
+        let Some(which) = key.0.clone() else {
+            return Ok(streamed);
+        };
+        let who = owner.to_owned();
+        match db
+            .run(move |conn| Ok(begin(conn, &who, &which, None, lease_secs)?))
+            .await?
+        {
+            Begun::Running => Err(still_running()),
+            Begun::Done {
+                fingerprint,
+                status,
+                body,
+            } => {
+                streamed.stored = Some((fingerprint, status, body));
+                Ok(streamed)
+            }
+            Begun::Fresh | Begun::Replay { .. } | Begun::OtherRequest => Ok(streamed),
+        }
+    }
+
+    /// Whether an answer is stored for the key: the request is only compared.
+    pub fn answered(&self) -> bool {
+        self.stored.is_some()
+    }
+
+    /// The stored answer, for a request that turned out to be `fingerprint`:
+    /// replayed when it is the same request, 422 otherwise.
+    pub fn replay(self, fingerprint: &str) -> Result<HttpResponse, ApiError> {
+        match self.stored {
+            Some((stored, status, body)) if stored == fingerprint => {
+                Ok(json_response(status, body, true))
+            }
+            Some(_) => Err(used_with_another_request()),
+            None => Err(ApiError::internal("no stored answer to replay")),
+        }
+    }
+
+    /// Stores the outcome of a request first handled under the key (an error
+    /// releases the key) and answers it.
+    pub async fn finish<T: Serialize>(
+        self,
+        db: &Db,
+        fingerprint: &str,
+        outcome: Result<(StatusCode, T), ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
+        store(db, &self.key, &self.owner, fingerprint, outcome).await
     }
 }
 

@@ -214,12 +214,8 @@ impl Processor {
     }
 
     async fn run(self: Arc<Self>) -> anyhow::Result<()> {
-        let lease = i32::try_from(
-            self.settings
-                .video_processing_timeout_secs
-                .saturating_add(60),
-        )
-        .unwrap_or(i32::MAX);
+        let lease = i32::try_from(lease_secs(self.settings.video_processing_timeout_secs))
+            .unwrap_or(i32::MAX);
         loop {
             let permit = self.permits.clone().acquire_owned().await?;
             let claimed = self
@@ -426,6 +422,13 @@ impl Processor {
     }
 }
 
+/// How long a claimed job is held: its attempt's time limit, and time to record
+/// the outcome (a tenth of the limit, at least 10 s). After that a job whose
+/// replica stopped is claimed again.
+pub fn lease_secs(timeout_secs: u64) -> u64 {
+    timeout_secs.saturating_add((timeout_secs / 10).max(10))
+}
+
 /// At most 720 pixels high, never upscaled, aspect kept, both sides even (H.264).
 fn scale_filter() -> String {
     format!("scale=-2:'trunc(min({MAX_HEIGHT},ih)/2)*2'")
@@ -484,6 +487,12 @@ mod tests {
 
     const MP4: &str = r#"{"streams":[{"codec_type":"video","width":1280,"height":720},{"codec_type":"audio"}],
         "format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"2.500000"}}"#;
+
+    #[test]
+    fn a_lease_outlasts_the_attempt_it_holds() {
+        assert_eq!(lease_secs(600), 660);
+        assert_eq!(lease_secs(2), 12);
+    }
 
     #[test]
     fn a_probed_mp4_is_a_video() {

@@ -6,8 +6,10 @@ use std::ops::Range;
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
+use common::idempotency::{self, IdempotencyHeader, IdempotencyKey, Streamed};
 use common::ratelimit::Limit;
 use common::storage::{multipart_error, StorageError, Writer};
 use common::tokens::{AuthUser, MaybeUser};
@@ -63,7 +65,7 @@ pub(crate) fn upload_limit(state: &AppState) -> Limit {
     Limit::per_hour("social-uploads", state.settings.uploads_per_user_per_hour)
 }
 
-/// What the form carried: the stored file's size and digest, and the caption.
+/// What the form carried: the stored file's size and SHA-256 (hex), and the caption.
 #[derive(Default)]
 struct Form {
     file: Option<(u64, String)>,
@@ -121,10 +123,7 @@ where
 
 /// The first 16 bytes of a SHA-256, in hex: an upload's ETag.
 pub(crate) fn etag_of(digest: Sha256) -> String {
-    digest.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&digest.finalize()[..16])
 }
 
 /// Streams the `file` field into `key`, at most `max` bytes, hashing as it goes.
@@ -153,7 +152,11 @@ async fn store_file(
         }
     }
     let stored = writer.finish().await.map_err(storage_error)?;
-    Ok((stored.size, etag_of(digest)))
+    Ok((stored.size, hex(&digest.finalize())))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn read_form(
@@ -190,18 +193,21 @@ async fn read_form(
 }
 
 #[utoipa::path(post, path = "/api/videos/upload", tag = "videos", security(("bearer" = [])),
+    params(IdempotencyHeader),
     request_body(content = VideoUpload, content_type = "multipart/form-data"),
     responses(
-        (status = 202, description = "Stored; the video is `processing` (its owner sees it become `ready` or `failed` with a `failureReason`)", body = VideoDto),
+        (status = 202, description = "Stored; the video is `processing` (its owner sees it become `ready` or `failed` with a `failureReason`); a replay of an Idempotency-Key (the same caption and file) carries `Idempotent-Replayed: true`", body = VideoDto),
+        (status = 409, description = "An upload with this Idempotency-Key is still running", body = ErrorEnvelope),
         (status = 400, description = "Malformed multipart body", body = ErrorEnvelope),
         (status = 413, description = "Larger than VIDEO_MAX_BYTES", body = ErrorEnvelope),
         (status = 415, description = "Not multipart/form-data", body = ErrorEnvelope),
-        (status = 422, description = "No file, an empty one, another field, or an invalid caption", body = ErrorEnvelope),
+        (status = 422, description = "No file, an empty one, another field, an invalid caption, or an Idempotency-Key used with another upload", body = ErrorEnvelope),
         (status = 429, description = "Too many uploads this hour", body = ErrorEnvelope),
     ))]
 pub async fn upload(
     state: web::Data<AppState>,
     user: AuthUser,
+    idempotency_key: IdempotencyKey,
     req: HttpRequest,
     mut payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
@@ -215,33 +221,68 @@ pub async fn upload(
     if declared.is_some_and(|len| len > max.saturating_add(FRAMING)) {
         return Err(too_large(max));
     }
-    state
-        .limiter
-        .check(
-            &upload_limit(&state),
-            &format!("{}:{}", me.issuer, me.subject),
-        )
-        .await?;
+    let owner = format!("{}:{}", me.issuer, me.subject);
+    // Taken before the body is read: a retry while this upload runs is 409 at once.
+    let idempotency =
+        Streamed::begin(&state.db, &idempotency_key, &owner, UPLOAD_LEASE_SECS).await?;
+    if !idempotency.answered() {
+        if let Err(e) = state.limiter.check(&upload_limit(&state), &owner).await {
+            return idempotency.finish::<VideoDto>(&state.db, "", Err(e)).await;
+        }
+    }
     let id = Uuid::now_v7();
     let key = keys::original(id);
     let mut form = Form::default();
     let read = read_form(&state, &mut payload, &key, max, &mut form).await;
-    let created = match read {
-        Ok(()) => create(&state, &me, id, form).await,
-        Err(e) => Err(e),
+    let fingerprint = form_fingerprint(&form);
+    if idempotency.answered() {
+        // A retry: compared with the first request, never stored again.
+        delete_quietly(&state, &key).await;
+        read?;
+        return idempotency.replay(&fingerprint?);
+    }
+    let outcome = match (read, fingerprint) {
+        (Ok(()), Ok(fingerprint)) => match create(&state, &me, id, form).await {
+            Ok(video) => {
+                state.processor.wake();
+                present::video(&state, Some(&me), video)
+                    .await
+                    .map(|dto| (fingerprint, (StatusCode::ACCEPTED, dto)))
+            }
+            Err(e) => Err(e),
+        },
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    match created {
-        Ok(video) => {
-            state.processor.wake();
-            let dto = present::video(&state, Some(&me), video).await?;
-            Ok(HttpResponse::Accepted().json(dto))
+    match outcome {
+        Ok((fingerprint, answer)) => {
+            idempotency
+                .finish(&state.db, &fingerprint, Ok(answer))
+                .await
         }
         Err(e) => {
-            if let Err(cleanup) = state.storage.delete(&key).await {
-                tracing::warn!(error = %cleanup, "a refused upload's object was left behind");
-            }
-            Err(e)
+            delete_quietly(&state, &key).await;
+            idempotency.finish::<VideoDto>(&state.db, "", Err(e)).await
         }
+    }
+}
+
+/// A retry of an upload may come this long after the first began before its
+/// key is taken as abandoned.
+const UPLOAD_LEASE_SECS: i32 = 3600;
+
+/// What an upload asks for, for `Idempotency-Key`: its caption and its file's
+/// SHA-256.
+fn form_fingerprint(form: &Form) -> Result<String, ApiError> {
+    let file = form.file.as_ref().map(|(_, digest)| digest.as_str());
+    idempotency::fingerprint(&serde_json::json!({
+        "caption": form.caption.as_deref().unwrap_or(""),
+        "file": file,
+    }))
+}
+
+async fn delete_quietly(state: &AppState, key: &str) {
+    if let Err(cleanup) = state.storage.delete(key).await {
+        tracing::warn!(error = %cleanup, "an upload's object was left behind");
     }
 }
 
@@ -261,7 +302,8 @@ async fn create(state: &AppState, me: &Person, id: Uuid, form: Form) -> Result<V
     };
     let media = Media {
         size: Some(size),
-        etag: Some(etag),
+        // The first 16 bytes of the SHA-256.
+        etag: Some(etag.chars().take(32).collect()),
         ..Media::default()
     };
     let author = me.clone();

@@ -116,8 +116,19 @@ pub async fn spawn_in(world: World, overrides: &[(&str, &str)]) -> TestApp {
 }
 
 async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp {
+    let env = env_of(&shared, &overrides);
+    let spawned = testkit::spawn::<Social>(env).await;
+    TestApp {
+        api: spawned.client,
+        shared,
+        overrides,
+    }
+}
+
+/// The settings of a replica of `shared`'s app.
+fn env_of(shared: &Shared, overrides: &[(String, String)]) -> Env {
     let auth = &shared.world.auth;
-    let env = Env::new(&shared.db_url)
+    Env::new(&shared.db_url)
         .with(&[("WORKERS", "2"), ("DB_POOL_MAX_SIZE", "8")])
         .set("REDIS_URL", testkit::redis_url())
         .set("AUTH_JWKS_URL", auth.url("/.well-known/jwks.json"))
@@ -127,13 +138,7 @@ async fn start(shared: Arc<Shared>, overrides: Vec<(String, String)>) -> TestApp
         .set("SERVICE_CLIENT_SECRET", SOCIAL_CLIENT.1)
         .set("SOCIAL_REDIS_PREFIX", shared.redis_prefix.clone())
         .set("STORAGE_DIR", shared.storage_dir.display().to_string())
-        .with(&overrides);
-    let spawned = testkit::spawn::<Social>(env).await;
-    TestApp {
-        api: spawned.client,
-        shared,
-        overrides,
-    }
+        .with(overrides)
 }
 
 pub fn video_body(caption: &str) -> Value {
@@ -144,6 +149,13 @@ impl TestApp {
     /// Another replica: same database, auth, directory and settings.
     pub async fn spawn_replica(&self) -> TestApp {
         start(self.shared.clone(), self.overrides.clone()).await
+    }
+
+    /// The environment of another replica, for running the service's binary.
+    pub fn replica_env(&self, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut all = self.overrides.clone();
+        all.extend(testkit::owned(overrides));
+        env_of(&self.shared, &all).into_vars()
     }
 
     /// Another replica with some settings of its own.

@@ -453,3 +453,160 @@ async fn a_claimed_job_is_claimed_again_once_its_lease_runs_out() {
         .expect("claimed again");
     assert_eq!((second.video_id, second.attempt), (id, 2));
 }
+
+#[tokio::test]
+async fn an_idempotency_key_makes_an_upload_retry_safe() {
+    let app = spawn_app_with(&[("VIDEO_PROCESSING_CONCURRENCY", "0")]).await;
+    let owner = app.user("Retrier").await;
+    let clip = clip(1, 160, 120);
+    let send = |caption: &'static str, key: &'static str| {
+        let (content_type, body) = multipart(&[
+            Part::text("caption", caption),
+            Part::file("file", "clip.mp4", "video/mp4", &clip),
+        ]);
+        app.request(Method::POST, "/api/videos/upload", Some(&owner.token))
+            .header("content-type", content_type)
+            .header("idempotency-key", key)
+            .body(body)
+            .send()
+    };
+    let first = send("once", "upload-1").await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let again = send("once", "upload-1").await.unwrap();
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&again, "idempotent-replayed"), "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"], "the first answer, replayed");
+    let resp = send("another caption", "upload-1").await.unwrap();
+    let body = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+    assert_eq!(error_fields(&body), ["Idempotency-Key"]);
+    let grid = app
+        .read(
+            &format!("/api/users/{}/videos", owner.id),
+            Some(&owner.token),
+        )
+        .await;
+    assert_eq!(ids(&grid).len(), 1, "one video for the three requests");
+    assert_eq!(
+        files_under(&app.shared.storage_dir.join("videos")),
+        1,
+        "the retries' bytes are not kept"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_while_the_first_upload_is_still_arriving_is_409() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("VIDEO_PROCESSING_CONCURRENCY", "0")]).await;
+    let owner = app.user("Impatient").await;
+    let clip = clip(1, 160, 120);
+    let (content_type, body) = multipart(&[Part::file("file", "clip.mp4", "video/mp4", &clip)]);
+    // The first upload: its head and half its body, the rest held back.
+    let address = app.url("").replace("http://", "");
+    let mut socket = tokio::net::TcpStream::connect(address.trim_end_matches('/'))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/videos/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nIdempotency-Key: slow-1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nX-Real-IP: {}\r\nConnection: close\r\n\r\n",
+        owner.token,
+        body.len(),
+        app.ip
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let half = body.len() / 2;
+    socket.write_all(&body[..half]).await.unwrap();
+    socket.flush().await.unwrap();
+    // The service has the head and takes the key before it reads the body.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let retry = app
+        .request(Method::POST, "/api/videos/upload", Some(&owner.token))
+        .header("content-type", content_type.clone())
+        .header("idempotency-key", "slow-1")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(retry, StatusCode::CONFLICT, "CONFLICT").await;
+    socket.write_all(&body[half..]).await.unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    let grid = app
+        .read(
+            &format!("/api/users/{}/videos", owner.id),
+            Some(&owner.token),
+        )
+        .await;
+    assert_eq!(ids(&grid).len(), 1);
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_was_killed_mid_job_is_done_by_another() {
+    // Uploads land on a replica that processes none; the worker is the service's
+    // own binary, in a process of its own, whose ffprobe hangs.
+    let app = spawn_app_with(&[("VIDEO_PROCESSING_CONCURRENCY", "0")]).await;
+    let owner = app.user("Survivor").await;
+    let hang = std::env::temp_dir().join(format!("hang-{}.sh", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&hang, "#!/bin/sh\nsleep 20\n").unwrap();
+    std::fs::set_permissions(&hang, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let hang_path = hang.display().to_string();
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_social"))
+        .envs(app.replica_env(&[
+            ("VIDEO_PROCESSING_CONCURRENCY", "1"),
+            ("VIDEO_PROCESSING_TIMEOUT_SECS", "2"),
+            ("FFPROBE_PATH", &hang_path),
+        ]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let video = upload_video(&app, &owner, "survives", &clip(1, 160, 120)).await;
+    let id: uuid::Uuid = video["id"].as_str().unwrap().parse().unwrap();
+    let mut conn = PgConnection::establish(&app.shared.db_url).unwrap();
+    let attempts = |conn: &mut PgConnection| -> i32 {
+        use social::db::schema::video_jobs::dsl;
+        dsl::video_jobs
+            .find(id)
+            .select(dsl::attempts)
+            .first(conn)
+            .optional()
+            .unwrap()
+            .unwrap_or(-1)
+    };
+    let mut claimed = false;
+    for _ in 0..200 {
+        if attempts(&mut conn) >= 1 {
+            claimed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(claimed, "the worker claimed the job");
+    // The worker dies mid-job (SIGKILL: nothing is recorded).
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    std::fs::remove_file(&hang).unwrap();
+    assert_eq!(
+        app.read(&format!("/api/videos/{id}"), Some(&owner.token))
+            .await["status"],
+        "processing"
+    );
+    // Another replica takes the job once the dead worker's lease (12 s) is over.
+    let other = app
+        .with_settings(&[("VIDEO_PROCESSING_CONCURRENCY", "1")])
+        .await;
+    let mut done = Value::Null;
+    for _ in 0..120 {
+        done = other
+            .read(&format!("/api/videos/{id}"), Some(&owner.token))
+            .await;
+        if done["status"] != "processing" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(done["status"], "ready", "{done}");
+    assert_eq!(attempts(&mut conn), -1, "the job is done and gone");
+}
