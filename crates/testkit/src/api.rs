@@ -105,3 +105,32 @@ pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// An H.264/AAC MP4 of `seconds` at `width`x`height`, made by ffmpeg from its
+/// lavfi test sources (`make test` installs ffmpeg).
+pub fn clip(seconds: u32, width: u32, height: u32) -> Vec<u8> {
+    let out = std::env::temp_dir().join(format!("clip-{}.mp4", uuid::Uuid::now_v7().simple()));
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!(
+            "testsrc=duration={seconds}:size={width}x{height}:rate=24"
+        ))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={seconds}"))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-shortest", "-movflags", "+faststart"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs (make test installs it)");
+    assert!(status.success(), "ffmpeg made no clip");
+    let bytes = std::fs::read(&out).expect("the clip");
+    std::fs::remove_file(&out).expect("clip removed");
+    bytes
+}

@@ -228,31 +228,7 @@ async fn notifications_stream_through_the_gateway_as_they_happen() {
 #[tokio::test]
 async fn an_upload_through_the_gateway_is_processed_and_streams_by_range() {
     let (_, token) = member("Gateway Uploader").await;
-    let clip = std::env::temp_dir().join(format!("e2e-{}.mp4", uuid::Uuid::now_v7().simple()));
-    let made = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=1:size=320x240:rate=24",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .arg(&clip)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let bytes = std::fs::read(&clip).unwrap();
-    std::fs::remove_file(&clip).unwrap();
+    let bytes = testkit::api::clip(1, 320, 240);
     let (content_type, body) = testkit::api::multipart(&[
         testkit::api::Part::text("caption", "through the #gateway"),
         testkit::api::Part::file("file", "clip.mp4", "video/mp4", &bytes),
@@ -268,20 +244,7 @@ async fn an_upload_through_the_gateway_is_processed_and_streams_by_range() {
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let video: Value = resp.json().await.unwrap();
     let id = video["id"].as_str().unwrap().to_owned();
-    let mut ready = Value::Null;
-    for _ in 0..120 {
-        ready = ok(
-            Method::GET,
-            &format!("/api/videos/{id}"),
-            Some(&token),
-            None,
-        )
-        .await;
-        if ready["status"] != "processing" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    let ready = processed(&id, &token).await;
     assert_eq!(ready["status"], "ready", "{ready}");
     let playlist = http()
         .get(format!(
@@ -319,30 +282,9 @@ fn tus_python() -> std::path::PathBuf {
 #[tokio::test]
 async fn a_real_tus_client_uploads_in_chunks_across_a_dropped_connection() {
     let (_, token) = member("Gateway Tus").await;
+    let bytes = testkit::api::clip(2, 640, 360);
     let clip = std::env::temp_dir().join(format!("tus-{}.mp4", uuid::Uuid::now_v7().simple()));
-    let made = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=2:size=640x360:rate=24",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .arg(&clip)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let bytes = std::fs::read(&clip).unwrap();
+    std::fs::write(&clip, &bytes).unwrap();
     let chunk = bytes.len() / 4 + 1;
     let python = tus_python();
     assert!(
@@ -387,20 +329,7 @@ async fn a_real_tus_client_uploads_in_chunks_across_a_dropped_connection() {
     let upload_path = urlsplit_path(report["url"].as_str().unwrap());
     let status = ok(Method::GET, &upload_path, Some(&token), None).await;
     assert_eq!(status["videoId"], video_id);
-    let mut video = Value::Null;
-    for _ in 0..120 {
-        video = ok(
-            Method::GET,
-            &format!("/api/videos/{video_id}"),
-            Some(&token),
-            None,
-        )
-        .await;
-        if video["status"] != "processing" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    let video = processed(video_id, &token).await;
     assert_eq!(video["status"], "ready", "{video}");
     assert_eq!(video["caption"], "resumed with #tuspy");
     let original = http()
@@ -425,4 +354,16 @@ fn urlsplit_path(url: &str) -> String {
     after_scheme
         .find('/')
         .map_or_else(|| "/".to_owned(), |i| after_scheme[i..].to_owned())
+}
+
+/// The video, polled as its owner until it is no longer processing (60 s at most).
+async fn processed(id: &str, token: &str) -> Value {
+    for _ in 0..240 {
+        let video = ok(Method::GET, &format!("/api/videos/{id}"), Some(token), None).await;
+        if video["status"] != "processing" {
+            return video;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("video {id} still processing after 60 s");
 }

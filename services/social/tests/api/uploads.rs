@@ -8,37 +8,9 @@ use std::time::Duration;
 use diesel::prelude::*;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
-use testkit::api::{multipart, Part};
+use testkit::api::{clip, multipart, Part};
 
 use crate::helpers::*;
-
-/// An H.264/AAC MP4 of `seconds` at `width`x`height`, made by ffmpeg.
-fn clip(seconds: u32, width: u32, height: u32) -> Vec<u8> {
-    let out = std::env::temp_dir().join(format!("clip-{}.mp4", uuid::Uuid::now_v7().simple()));
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!(
-            "testsrc=duration={seconds}:size={width}x{height}:rate=24"
-        ))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:duration={seconds}"))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest", "-movflags", "+faststart"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg runs (make test installs it)");
-    assert!(status.success());
-    let bytes = std::fs::read(&out).unwrap();
-    std::fs::remove_file(&out).unwrap();
-    bytes
-}
 
 /// Width and height of the first video stream of a file, by ffprobe.
 fn probe_size(bytes: &[u8]) -> (u32, u32) {
