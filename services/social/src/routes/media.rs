@@ -65,10 +65,10 @@ pub(crate) fn upload_limit(state: &AppState) -> Limit {
     Limit::per_hour("social-uploads", state.settings.uploads_per_user_per_hour)
 }
 
-/// What the form carried: the stored file's size and SHA-256 (hex), and the caption.
+/// What the form carried: the stored file's size and SHA-256, and the caption.
 #[derive(Default)]
 struct Form {
-    file: Option<(u64, String)>,
+    file: Option<(u64, Vec<u8>)>,
     caption: Option<String>,
 }
 
@@ -121,9 +121,9 @@ where
     Ok(Copied::Whole)
 }
 
-/// The first 16 bytes of a SHA-256, in hex: an upload's ETag.
-pub(crate) fn etag_of(digest: Sha256) -> String {
-    hex(&digest.finalize()[..16])
+/// The first 16 bytes of an upload's SHA-256, in hex: its ETag.
+pub(crate) fn etag_of(sha256: &[u8]) -> String {
+    hex(&sha256[..sha256.len().min(16)])
 }
 
 /// Streams the `file` field into `key`, at most `max` bytes, hashing as it goes.
@@ -132,7 +132,7 @@ async fn store_file(
     field: &mut actix_multipart::Field,
     key: &str,
     max: u64,
-) -> Result<(u64, String), ApiError> {
+) -> Result<(u64, Vec<u8>), ApiError> {
     let mut writer = state.storage.writer(key).await.map_err(storage_error)?;
     let mut digest = Sha256::new();
     let copied = copy_body(&mut writer, Some(&mut digest), field, max).await;
@@ -152,7 +152,7 @@ async fn store_file(
         }
     }
     let stored = writer.finish().await.map_err(storage_error)?;
-    Ok((stored.size, hex(&digest.finalize())))
+    Ok((stored.size, digest.finalize().to_vec()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -273,7 +273,7 @@ const UPLOAD_LEASE_SECS: i32 = 3600;
 /// What an upload asks for, for `Idempotency-Key`: its caption and its file's
 /// SHA-256.
 fn form_fingerprint(form: &Form) -> Result<String, ApiError> {
-    let file = form.file.as_ref().map(|(_, digest)| digest.as_str());
+    let file = form.file.as_ref().map(|(_, sha256)| hex(sha256));
     idempotency::fingerprint(&serde_json::json!({
         "caption": form.caption.as_deref().unwrap_or(""),
         "file": file,
@@ -297,13 +297,12 @@ async fn create(state: &AppState, me: &Person, id: Uuid, form: Form) -> Result<V
         Some(_) => {}
     }
     errors.into_result()?;
-    let (Some(caption), Some((size, etag))) = (caption, form.file) else {
+    let (Some(caption), Some((size, sha256))) = (caption, form.file) else {
         return Err(ApiError::internal("validated upload fields missing"));
     };
     let media = Media {
         size: Some(size),
-        // The first 16 bytes of the SHA-256.
-        etag: Some(etag.chars().take(32).collect()),
+        etag: Some(etag_of(&sha256)),
         ..Media::default()
     };
     let author = me.clone();

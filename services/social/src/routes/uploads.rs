@@ -458,7 +458,7 @@ async fn assemble(state: &AppState, user: &AuthUser, upload: &Upload) -> Result<
         Caption::parse(&upload.caption).map_err(|e| ApiError::validation("caption", &e))?;
     let media = Media {
         size: Some(stored.size),
-        etag: Some(etag_of(digest)),
+        etag: Some(etag_of(&digest.finalize())),
         ..Media::default()
     };
     let me = Person::of(user);
