@@ -25,27 +25,40 @@ start_postgres; start_redis; create_databases
 # themselves, not the path under test.
 export AUTH_RL_LOGIN_PER_IP_PER_MIN=0 AUTH_RL_LOGIN_PER_ACCOUNT_PER_MIN=0 AUTH_RL_SIGNUP_PER_IP_PER_HOUR=0
 export GATEWAY_RATE_PER_SEC=1000000 GATEWAY_RATE_BURST=1000000 GATEWAY_ACCESS_LOG=off LOG_FORMAT=json RUST_LOG=warn
+export VIDEOS_PER_USER_PER_HOUR=1000000 UPLOADS_PER_USER_PER_HOUR=1000000
 # The catalog scenarios count calls at tmdb-sim, never at TMDB; the live scenario
 # makes its users at clerk-sim.
 unset TMDB_API_KEY TMDB_READ_ACCESS_TOKEN
 unset CLERK_ISSUER CLERK_JWKS_URL CLERK_AUTHORIZED_PARTIES CLERK_API_URL CLERK_SECRET_KEY CLERK_WEBHOOK_SECRET
-# media-catalog's own /health/live through the gateway: the reference of the cached catalog path.
+# The services' own /health/live through the gateway: the references of their
+# cached paths. The stored files straight from disk: the reference of range
+# streaming. A social replica on a seeded database of its own (social.sh).
 cat > "$RUN/bench-gateway.conf" <<CONF
         location = /__bench/catalog/live { proxy_pass http://media_catalog/health/live; }
         location = /__bench/meetings/live { proxy_pass http://meeting_user_sync/health/live; }
+        location /__bench/files/ { alias $RUN/storage/; }
+        location /__bench/seeded/ { proxy_pass http://social_seeded/; }
 CONF
-export GATEWAY_EXTRA_CONF="$RUN/bench-gateway.conf"
+cat > "$RUN/bench-gateway-http.conf" <<CONF
+    upstream social_seeded {
+        server 127.0.0.1:8095;
+        keepalive 32;
+    }
+CONF
+export GATEWAY_EXTRA_CONF="$RUN/bench-gateway.conf" GATEWAY_EXTRA_HTTP_CONF="$RUN/bench-gateway-http.conf"
 PROFILE=release bash "$ROOT/deploy/local/stack.sh" start-services
 GW="http://127.0.0.1:$GATEWAY_PORT"
 AUTH_PID="$(cat "$PIDS/auth.pid")"
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# wrk's --latency output -> JSON {rps, p50, p99} (milliseconds).
+# wrk's --latency output -> JSON {rps, p50Ms, p99Ms, bytesPerSec, non2xx}.
 wrk_json() {
   awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} $1=="Requests/sec:" {rps=$2}
-    END { printf "{\"rps\":%s,\"p50Ms\":%s,\"p99Ms\":%s}", rps+0, p50+0, p99+0 }'
+    function bytes(v) { if (v ~ /GB$/) return v*1073741824; if (v ~ /MB$/) return v*1048576; if (v ~ /KB$/) return v*1024; return v+0 }
+    $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} $1=="Requests/sec:" {rps=$2} $1=="Transfer/sec:" {tr=bytes($2)}
+    /Non-2xx or 3xx responses:/ {bad=$NF}
+    END { printf "{\"rps\":%s,\"p50Ms\":%s,\"p99Ms\":%s,\"bytesPerSec\":%s,\"non2xx\":%s}", rps+0, p50+0, p99+0, tr+0, bad+0 }'
 }
 
 log "accounts"
@@ -133,6 +146,8 @@ SOCKETS="$(LIVE_BENCH_GATEWAY="$GW" LIVE_BENCH_CLERK="http://127.0.0.1:$CLERK_SI
   LIVE_BENCH_PIDS="$(cat "$PIDS/meeting-user-sync.pid"),$(cat "$PIDS/replica-meeting-user-sync-8094.pid")" \
   LIVE_BENCH_SOCKETS=200 LIVE_BENCH_MESSAGES=50 "$ROOT/target/release/live-bench")" || die "live benchmark failed"
 
+source "$ROOT/deploy/bench/social.sh"
+
 python3 - "$OUT" <<PY
 import json, sys
 out = sys.argv[1]
@@ -141,6 +156,7 @@ hash_, node = json.loads('''$HASH'''), json.loads('''$NODE_HASH''')
 live, popular = json.loads('''$LIVE'''), json.loads('''$POPULAR''')
 coalesce, library = json.loads('''$COALESCE'''), json.loads('''$LIBRARY''')
 meetings_live, profile_get, sockets = json.loads('''$MEETINGS_LIVE'''), json.loads('''$PROFILE_GET'''), json.loads('''$SOCKETS''')
+social = json.loads('''$SOCIAL_JSON''')
 pg = float("$PGBENCH_TPS" or 0)
 cores = int("$CORES")
 limit = cores / (hash_["reusedMemoryMs"] / 1000.0)
@@ -168,9 +184,23 @@ report = {
     "profile": {**profile_get, "healthLiveViaGateway": meetings_live, "ratio": profile_get["rps"] / meetings_live["rps"], "target": ">= 0.5"},
     "live": {**sockets, "p99TargetMs": 50, "perSocketTargetKiB": 64},
   },
+  "social": social,
 }
 json.dump(report, open(f"{out}/report.json", "w"), indent=2)
 def ok(b): return "pass" if b else "FAIL"
+def social_rows(s):
+  f, t, l, r, u, p = (s["followingFeed"], s["trending"], s["likeStorm"], s["rangeStreaming"],
+                      s["upload150MiB"], s["processing10s720p"])
+  mib = lambda b: b / 1048576
+  return [
+    f"| following feed page 1, {f['followed']:,} of {f['creators']:,} creators followed, {f['videos']:,} videos (c=4) | p50 {f['page1']['p50Ms']:.2f} ms, p99 {f['page1']['p99Ms']:.2f} ms, {f['page1']['rps']:.0f} req/s | | | p50 < 15 ms | {ok(f['page1']['p50Ms'] < 15)} |",
+    f"| following feed page 50, same data (c=4) | p50 {f['page50']['p50Ms']:.2f} ms, p99 {f['page50']['p99Ms']:.2f} ms, {f['page50']['rps']:.0f} req/s | | | p50 < 15 ms | {ok(f['page50']['p50Ms'] < 15)} |",
+    f"| GET /api/feed/trending via gateway (c=32) | {t['rps']:.0f} req/s, p50 {t['p50Ms']:.2f} ms, p99 {t['p99Ms']:.2f} ms | social /health/live via gateway {t['healthLiveViaGateway']['rps']:.0f} req/s | {t['ratio']:.2f} | >= 0.5 | {ok(t['ratio'] >= 0.5)} |",
+    f"| like storm: {l['likes']:,} likes by {l['users']:,} users on {l['videos']} videos (c={l['concurrency']}) | {l['likesPerSec']:.0f} likes/s, p99 {l['p99Ms']:.1f} ms; likeCount {sorted(set(l['likeCounts']))} (expected {l['expectedPerVideo']}); recount fixed {l['recount']['fixed']} of {l['recount']['checked']} | pgbench -b simple-update {l['pgbenchSimpleUpdateTps']:.0f} tps | {l['ratio']:.2f} | >= 0.3, counts exact | {ok(l['ratio'] >= 0.3 and l['exact'] and l['recount']['fixed'] == 0)} |",
+    f"| random 1 MiB ranges of a {mib(r['bytes']):.0f} MiB video via gateway (c=8) | {mib(r['service']['bytesPerSec']):.0f} MiB/s, p99 {r['service']['p99Ms']:.1f} ms | nginx from disk {mib(r['nginxFromDisk']['bytesPerSec']):.0f} MiB/s | {r['ratio']:.2f} | >= 0.5 | {ok(r['ratio'] >= 0.5 and r['service']['non2xx'] == 0)} |",
+    f"| {mib(u['bytes']):.0f} MiB multipart upload via gateway | resident memory {u['rssBeforeKiB']/1024:.1f} -> peak {u['rssPeakKiB']/1024:.1f} MiB (+{u['growthKiB']/1024:.1f} MiB), {u['mbPerSec']:.0f} MB/s | | | growth < 32 MiB | {ok(u['growthKiB'] < 32 * 1024)} |",
+    f"| processing a 10 s 720p clip (median of {p['runs']}), 202 to ready | {p['medianPipelineMs']/1000:.2f} s | the same ffprobe/ffmpeg commands alone {p['medianReferenceMs']/1000:.2f} s | {p['ratio']:.2f} | <= 1.2 | {ok(p['ratio'] <= 1.2)} |",
+  ]
 a = report["argon2id"]
 lines = [
   "# Reelstack benchmark report", "",
@@ -186,6 +216,7 @@ lines = [
   f"| GET /api/user/profile via gateway (c=32) | {profile_get['rps']:.0f} req/s, p50 {profile_get['p50Ms']:.2f} ms, p99 {profile_get['p99Ms']:.2f} ms | meeting-user-sync /health/live via gateway {meetings_live['rps']:.0f} req/s | {report['meetings']['profile']['ratio']:.2f} | >= 0.5 | {ok(report['meetings']['profile']['ratio'] >= 0.5)} |",
   f"| chat to {sockets['sockets']} live sockets on {sockets['replicas']} replicas ({sockets['messages']} messages) | p50 {sockets['p50Ms']:.1f} ms, p99 {sockets['p99Ms']:.1f} ms, {sockets['deliveries']}/{sockets['expectedDeliveries']} delivered | | | p99 < 50 ms, all delivered | {ok(sockets['p99Ms'] < 50 and sockets['deliveries'] == sockets['expectedDeliveries'])} |",
   f"| resident memory per idle live socket | {sockets['perSocketKiB']:.1f} KiB ({sockets['rssBeforeKiB']/1024:.1f} -> {sockets['rssAfterKiB']/1024:.1f} MiB over both replicas) | | | < 64 KiB | {ok(sockets['perSocketKiB'] < 64)} |",
+  *social_rows(social),
   f"| auth resident memory | idle {report['authRssKiB']['idle']/1024:.1f} MiB, after /me load {report['authRssKiB']['afterMeLoad']/1024:.1f} MiB, after storm {report['authRssKiB']['afterLoginStorm']/1024:.1f} MiB | | | idle < 30 MiB | {ok(report['authRssKiB']['idle'] < 30*1024)} |",
   "", "## Argon2id single-hash time (m=19456 KiB, t=2, p=1)", "",
   f"- Reelstack (reused memory buffers, release profile): **{a['reelstackSingleHashMs']:.1f} ms**",

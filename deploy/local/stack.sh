@@ -141,15 +141,21 @@ start_gateway() {
   log "gateway on http://127.0.0.1:$GATEWAY_PORT"
 }
 
-# One more instance of a service on another port (benchmarks, replica tests);
-# stopped with the services.
+# One more instance of a service on another port (benchmarks, replica tests),
+# on the service's own database or on DATABASE (migrated first); stopped with
+# the services.
 start_replica() {
-  local svc="$1" port="$2"
+  local svc="$1" port="$2" db="${3:-}" extra=()
   [ -x "$BIN/$svc" ] || die "$BIN/$svc not built"
-  setsid env $(service_env "$svc") PORT="$port" "$BIN/$svc" serve >>"$LOGS/$svc-$port.log" 2>&1 </dev/null &
+  if [ -n "$db" ]; then
+    extra=(DATABASE_URL="$(db_url "$db")")
+    env $(service_env "$svc") "${extra[@]}" "$BIN/$svc" migrate >>"$LOGS/$svc-$port.log" 2>&1 \
+      || die "$svc migrations on $db failed (see $LOGS/$svc-$port.log)"
+  fi
+  setsid env $(service_env "$svc") PORT="$port" "${extra[@]}" "$BIN/$svc" serve >>"$LOGS/$svc-$port.log" 2>&1 </dev/null &
   echo $! > "$PIDS/replica-$svc-$port.pid"
   wait_ready "http://127.0.0.1:$port/health/ready" "$svc-$port"
-  log "$svc replica ready on 127.0.0.1:$port"
+  log "$svc replica ready on 127.0.0.1:$port${db:+ (database $db)}"
 }
 
 stop_services() {
@@ -222,6 +228,8 @@ case "${1:-run}" in
   # PostgreSQL and Redis already up (tests): only the services and the gateway.
   start-services) start_services; start_gateway ;;
   stop-services) stop_services ;;
-  replica) start_replica "$2" "$3" ;;
-  *) die "usage: stack.sh run|start|stop|start-services|stop-services|replica <service> <port>" ;;
+  replica) start_replica "$2" "$3" "${4:-}" ;;
+  # A service's subcommand with the settings the stack gives it: exec social recount.
+  exec) svc="$2"; shift 2; [ -x "$BIN/$svc" ] || die "$BIN/$svc not built"; exec env $(service_env "$svc") "$BIN/$svc" "$@" ;;
+  *) die "usage: stack.sh run|start|stop|start-services|stop-services|replica <service> <port> [database]|exec <service> <args>" ;;
 esac

@@ -90,10 +90,16 @@ ROUTES
             proxy_read_timeout 10m;
             proxy_send_timeout 10m;
         }
-        # Ranges of the original and HLS segments stream through unbuffered.
+        # Ranges of the original and HLS segments stream through unbuffered, up
+        # to 256 KiB read from the service at a time (the default page-sized
+        # buffer made it a read per 4 KiB).
         location ~ ^/api/videos/[^/]+/(stream|hls/) {
             proxy_pass http://social;
             proxy_buffering off;
+            proxy_buffer_size 256k;
+            # Only so that nginx accepts the size above; unbuffered, these stay unused.
+            proxy_buffers 4 256k;
+            proxy_busy_buffers_size 256k;
         }
         location /api/comments/ { proxy_pass http://social; }
         location /api/users/ { proxy_pass http://social; }
@@ -141,6 +147,9 @@ printf '%s%s%s\n' '<!--# set var="overall" value="ok" -->' "$checks" \
 
 extra=""
 [ -n "${GATEWAY_EXTRA_CONF:-}" ] && extra="        include ${GATEWAY_EXTRA_CONF};"
+# GATEWAY_ACCESS_LOG=off: no access log (nginx takes no format after "off").
+access_log="${GATEWAY_ACCESS_LOG:-$cfg/logs/access.log} reelstack"
+[ "${GATEWAY_ACCESS_LOG:-}" = off ] && access_log="off"
 extra_http=""
 [ -n "${GATEWAY_EXTRA_HTTP_CONF:-}" ] && extra_http="    include ${GATEWAY_EXTRA_HTTP_CONF};"
 # A load balancer or ingress in front: whose header names the client.
@@ -154,7 +163,7 @@ fi
 sed \
   -e "s|@PID_FILE@|${GATEWAY_PID_FILE:-$cfg/nginx.pid}|" \
   -e "s|@ERROR_LOG@|${GATEWAY_ERROR_LOG:-$cfg/logs/gateway-error.log}|" \
-  -e "s|@ACCESS_LOG@|${GATEWAY_ACCESS_LOG:-$cfg/logs/access.log}|" \
+  -e "s|@ACCESS_LOG@|${access_log}|" \
   -e "s|@TEMP_DIR@|${GATEWAY_TEMP_DIR:-$cfg/temp}|g" \
   -e "s|@LISTEN@|${GATEWAY_LISTEN:-127.0.0.1:8080}|" \
   -e "s|@RATE_PER_SEC@|${GATEWAY_RATE_PER_SEC:-50}|" \

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app;
+pub mod bench;
 pub mod clerk_sim;
 pub mod db;
 pub mod issuer;

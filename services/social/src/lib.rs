@@ -14,6 +14,7 @@ pub mod notify;
 pub mod openapi;
 pub mod present;
 pub mod processing;
+pub mod ranking;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -101,6 +102,8 @@ impl Service for Social {
             processor,
             settings: settings.service.clone(),
             limiter: RateLimiter::new(redis),
+            ranking: Default::default(),
+            ready_uploads: state::ready_uploads(),
         });
         Launch::new(foundation, state, verifier, routes::configure).start::<Self>(&settings.common)
     }

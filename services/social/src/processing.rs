@@ -355,71 +355,101 @@ impl Processor {
     }
 
     async fn probe(&self, input: &Path) -> Result<Probe, Failure> {
-        let mut cmd = Command::new(&self.settings.ffprobe_path);
-        cmd.args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-        ])
-        .arg(input);
-        let out = run(cmd, "ffprobe").await?;
-        // ffprobe exits non-zero on what it cannot read: not a video.
-        if !out.status.success() {
-            return Err(Failure::Unusable("the file is not a video".to_owned()));
-        }
-        parse_probe(
-            &String::from_utf8_lossy(&out.stdout),
-            self.settings.video_max_seconds,
-        )
+        probe(&self.settings, input).await
     }
 
     async fn poster(&self, input: &Path, probe: &Probe, out: &Path) -> Result<(), Failure> {
-        // A frame a second in (or halfway, for shorter clips).
-        let at = (probe.duration_seconds / 2.0).min(1.0);
-        let mut cmd = Command::new(&self.settings.ffmpeg_path);
-        cmd.args(["-v", "error", "-y", "-ss", &format!("{at:.3}")])
-            .arg("-i")
-            .arg(input)
-            .args(["-frames:v", "1", "-vf", &scale_filter(), "-q:v", "3"])
-            .arg(out);
-        ffmpeg(cmd, "poster").await
+        ffmpeg(poster_command(&self.settings, input, probe, out), "poster").await
     }
 
     async fn hls(&self, input: &Path, probe: &Probe, dir: &Path) -> Result<(), Failure> {
-        let mut cmd = Command::new(&self.settings.ffmpeg_path);
-        cmd.args(["-v", "error", "-y", "-i"]).arg(input);
-        cmd.args(["-map", "0:v:0"]);
-        if probe.has_audio {
-            cmd.args(["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"]);
-        }
-        cmd.args([
-            "-vf",
-            &scale_filter(),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "23",
-            "-pix_fmt",
-            "yuv420p",
-            "-force_key_frames",
-            &format!("expr:gte(t,n_forced*{SEGMENT_SECS})"),
-            "-f",
-            "hls",
-            "-hls_time",
-            &SEGMENT_SECS.to_string(),
-            "-hls_playlist_type",
-            "vod",
-            "-hls_segment_filename",
-        ])
-        .arg(dir.join("seg_%03d.ts"))
-        .arg(dir.join(PLAYLIST));
-        ffmpeg(cmd, "HLS").await
+        ffmpeg(hls_command(&self.settings, input, probe, dir), "HLS").await
     }
+}
+
+/// Probes `input`: what it is, or `Unusable` when it is no video this service takes.
+pub async fn probe(settings: &SocialSettings, input: &Path) -> Result<Probe, Failure> {
+    let out = run(probe_command(settings, input), "ffprobe").await?;
+    // ffprobe exits non-zero on what it cannot read: not a video.
+    if !out.status.success() {
+        return Err(Failure::Unusable("the file is not a video".to_owned()));
+    }
+    parse_probe(
+        &String::from_utf8_lossy(&out.stdout),
+        settings.video_max_seconds,
+    )
+}
+
+/// The commands of one attempt, in the order it runs them; `social
+/// media-commands` prints them so the benchmark can time them alone.
+pub fn probe_command(settings: &SocialSettings, input: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(&settings.ffprobe_path);
+    cmd.args([
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+    ])
+    .arg(input);
+    cmd
+}
+
+/// The poster: a frame a second in (or halfway, for shorter clips).
+pub fn poster_command(
+    settings: &SocialSettings,
+    input: &Path,
+    probe: &Probe,
+    out: &Path,
+) -> std::process::Command {
+    let at = (probe.duration_seconds / 2.0).min(1.0);
+    let mut cmd = std::process::Command::new(&settings.ffmpeg_path);
+    cmd.args(["-v", "error", "-y", "-ss", &format!("{at:.3}")])
+        .arg("-i")
+        .arg(input)
+        .args(["-frames:v", "1", "-vf", &scale_filter(), "-q:v", "3"])
+        .arg(out);
+    cmd
+}
+
+/// The HLS rendition: playlist and segments in `dir`.
+pub fn hls_command(
+    settings: &SocialSettings,
+    input: &Path,
+    probe: &Probe,
+    dir: &Path,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(&settings.ffmpeg_path);
+    cmd.args(["-v", "error", "-y", "-i"]).arg(input);
+    cmd.args(["-map", "0:v:0"]);
+    if probe.has_audio {
+        cmd.args(["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"]);
+    }
+    cmd.args([
+        "-vf",
+        &scale_filter(),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-pix_fmt",
+        "yuv420p",
+        "-force_key_frames",
+        &format!("expr:gte(t,n_forced*{SEGMENT_SECS})"),
+        "-f",
+        "hls",
+        "-hls_time",
+        &SEGMENT_SECS.to_string(),
+        "-hls_playlist_type",
+        "vod",
+        "-hls_segment_filename",
+    ])
+    .arg(dir.join("seg_%03d.ts"))
+    .arg(dir.join(PLAYLIST));
+    cmd
 }
 
 /// How long a claimed job is held: its attempt's time limit, and time to record
@@ -434,7 +464,8 @@ fn scale_filter() -> String {
     format!("scale=-2:'trunc(min({MAX_HEIGHT},ih)/2)*2'")
 }
 
-async fn run(mut cmd: Command, what: &str) -> Result<std::process::Output, Failure> {
+async fn run(cmd: std::process::Command, what: &str) -> Result<std::process::Output, Failure> {
+    let mut cmd = Command::from(cmd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -446,7 +477,7 @@ async fn run(mut cmd: Command, what: &str) -> Result<std::process::Output, Failu
 
 /// Runs ffmpeg; a failure (a file that probes but does not decode, a crash) is
 /// retried, with its last line of error kept on the job.
-async fn ffmpeg(cmd: Command, what: &str) -> Result<(), Failure> {
+async fn ffmpeg(cmd: std::process::Command, what: &str) -> Result<(), Failure> {
     let out = run(cmd, "ffmpeg").await?;
     if out.status.success() {
         return Ok(());

@@ -4,6 +4,7 @@ use common::db::Db;
 use common::ratelimit::RateLimiter;
 
 use crate::config::SocialSettings;
+use crate::db::models::{Media, Video};
 use crate::directory::Directory;
 use crate::notify::Notifier;
 use crate::processing::Processor;
@@ -23,4 +24,20 @@ pub struct AppState {
     pub settings: SocialSettings,
     /// Per-account limits on posting.
     pub limiter: RateLimiter,
+    /// The current trending snapshot and its pages, for a second.
+    pub ranking: crate::ranking::RankingCache,
+    /// Ready uploads as the media routes last read them, for `READY_UPLOAD_TTL`:
+    /// a player asks for range after range of one video.
+    pub ready_uploads: moka::sync::Cache<uuid::Uuid, Arc<(Video, Media)>>,
+}
+
+/// How long a ready upload's row is served from `AppState::ready_uploads`; a
+/// deletion elsewhere shows within it (its objects are gone at once: 404).
+pub const READY_UPLOAD_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+pub fn ready_uploads() -> moka::sync::Cache<uuid::Uuid, Arc<(Video, Media)>> {
+    moka::sync::Cache::builder()
+        .max_capacity(10_000)
+        .time_to_live(READY_UPLOAD_TTL)
+        .build()
 }

@@ -17,50 +17,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-fn setting(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-async fn clerk_token(http: &reqwest::Client, clerk: &str, n: usize) -> anyhow::Result<String> {
-    let user: Value = http
-        .post(format!("{clerk}/__sim/users"))
-        .json(&json!({"firstName": "Bench", "lastName": format!("User {n}"), "email": format!("bench-{n}-{}@bench.example", uuid::Uuid::now_v7().simple())}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let session: Value = http
-        .post(format!("{clerk}/__sim/sessions"))
-        .json(&json!({"userId": user["id"], "ttlSecs": 3600}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    session["token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("clerk-sim gave no token")
-}
-
-fn rss_kib(pids: &[String]) -> u64 {
-    pids.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter_map(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .sum()
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
+use testkit::bench::{clerk_token, percentile, rss_kib, setting};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

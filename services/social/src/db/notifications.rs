@@ -94,7 +94,18 @@ pub fn record(
         return Ok(None);
     }
     let (kind, target, video, comment) = event.parts();
-    let actors = serde_json::to_value([actor]).unwrap_or(Value::Null);
+    let actor_json = serde_json::to_value(actor).unwrap_or(Value::Null);
+    let group = Group {
+        recipient,
+        kind,
+        target: &target,
+        actor,
+        actor_json: &actor_json,
+        comment,
+    };
+    if let Some(joined) = group.join(conn)? {
+        return Ok(joined);
+    }
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = SqlUuid)]
@@ -102,7 +113,7 @@ pub fn record(
     }
     let created: Option<Id> = diesel::sql_query(
         "INSERT INTO notifications (id, recipient_issuer, recipient_subject, type, target, video_id, comment_id, recent_actors) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, jsonb_build_array($8::jsonb)) \
          ON CONFLICT (recipient_issuer, recipient_subject, type, target) WHERE read_at IS NULL DO NOTHING \
          RETURNING id",
     )
@@ -113,43 +124,85 @@ pub fn record(
     .bind::<Text, _>(&target)
     .bind::<Nullable<SqlUuid>, _>(video)
     .bind::<Nullable<SqlUuid>, _>(comment)
-    .bind::<Jsonb, _>(&actors)
+    .bind::<Jsonb, _>(&actor_json)
     .get_result(conn)
     .optional()?;
-    if let Some(Id { id }) = created {
-        add_actor(conn, id, actor)?;
-        return Ok(Some(id));
+    match created {
+        Some(Id { id }) => {
+            add_actor(conn, id, actor)?;
+            Ok(Some(id))
+        }
+        // Another transaction made the group meanwhile (it has committed: the
+        // insert waited for it).
+        None => Ok(group.join(conn)?.flatten()),
     }
-    let group: Notification = notifications::table
-        .filter(notifications::recipient_issuer.eq(&recipient.issuer))
-        .filter(notifications::recipient_subject.eq(&recipient.subject))
-        .filter(notifications::type_.eq(kind))
-        .filter(notifications::target.eq(&target))
-        .filter(notifications::read_at.is_null())
-        .select(Notification::as_select())
-        .for_update()
-        .first(conn)?;
-    let new_actor = add_actor(conn, group.id, actor)?;
-    // A like again by the same actor is no news; a new comment always is.
-    if !new_actor && comment.is_none() {
-        return Ok(None);
+}
+
+/// An event about to join the unread notification of its kind and target.
+struct Group<'a> {
+    recipient: &'a Person,
+    kind: &'static str,
+    target: &'a str,
+    actor: &'a Person,
+    actor_json: &'a Value,
+    comment: Option<Uuid>,
+}
+
+impl Group<'_> {
+    /// Joins the unread group in one statement (the group's row is what every
+    /// like of a video waits on, so it is locked for one round trip): the actor
+    /// is counted once and put first among the recent ones; a like again by the
+    /// same actor is no news, a new comment always is. `None` when there is no
+    /// unread group; `Some(None)` when it did not change.
+    fn join(&self, conn: &mut PgConnection) -> QueryResult<Option<Option<Uuid>>> {
+        #[derive(QueryableByName)]
+        struct Joined {
+            #[diesel(sql_type = SqlUuid)]
+            group_id: Uuid,
+            #[diesel(sql_type = Nullable<SqlUuid>)]
+            updated: Option<Uuid>,
+        }
+        let joined: Option<Joined> = diesel::sql_query(
+            "WITH g AS ( \
+               SELECT id FROM notifications \
+               WHERE recipient_issuer = $1 AND recipient_subject = $2 AND type = $3 AND target = $4 \
+                 AND read_at IS NULL \
+               FOR UPDATE), \
+             a AS ( \
+               INSERT INTO notification_actors (notification_id, actor_issuer, actor_subject) \
+               SELECT id, $5, $6 FROM g ON CONFLICT DO NOTHING RETURNING notification_id), \
+             u AS ( \
+               UPDATE notifications n SET \
+                 actor_count = n.actor_count + (SELECT count(*) FROM a), \
+                 recent_actors = (SELECT jsonb_agg(r.e ORDER BY r.o) FROM ( \
+                     SELECT $7::jsonb AS e, 0::bigint AS o \
+                     UNION ALL \
+                     (SELECT x.e, x.o FROM jsonb_array_elements(n.recent_actors) WITH ORDINALITY AS x(e, o) \
+                      WHERE x.e <> $7::jsonb ORDER BY x.o LIMIT $9)) r), \
+                 comment_id = COALESCE($8::uuid, n.comment_id), \
+                 seq = nextval('notification_seq'), \
+                 created_at = now() \
+               FROM g \
+               WHERE n.id = g.id AND (EXISTS (SELECT 1 FROM a) OR $8::uuid IS NOT NULL) \
+               RETURNING n.id) \
+             SELECT g.id AS group_id, (SELECT u.id FROM u) AS updated FROM g",
+        )
+        .bind::<Text, _>(&self.recipient.issuer)
+        .bind::<Text, _>(&self.recipient.subject)
+        .bind::<Text, _>(self.kind)
+        .bind::<Text, _>(self.target)
+        .bind::<Text, _>(&self.actor.issuer)
+        .bind::<Text, _>(&self.actor.subject)
+        .bind::<Jsonb, _>(self.actor_json)
+        .bind::<Nullable<SqlUuid>, _>(self.comment)
+        .bind::<diesel::sql_types::BigInt, _>(RECENT as i64 - 1)
+        .get_result(conn)
+        .optional()?;
+        Ok(joined.map(|j| {
+            debug_assert!(j.updated.is_none_or(|u| u == j.group_id));
+            j.updated
+        }))
     }
-    let mut recent = group.actors();
-    recent.retain(|p| p != actor);
-    recent.insert(0, actor.clone());
-    recent.truncate(RECENT);
-    diesel::update(notifications::table.find(group.id))
-        .set((
-            notifications::actor_count.eq(notifications::actor_count + i64::from(new_actor)),
-            notifications::recent_actors.eq(serde_json::to_value(&recent).unwrap_or(Value::Null)),
-            notifications::comment_id.eq(comment.or(group.comment_id)),
-            notifications::seq.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                "nextval('notification_seq')",
-            )),
-            notifications::created_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)?;
-    Ok(Some(group.id))
 }
 
 /// True when `actor` was not among the notification's actors yet.

@@ -6,13 +6,13 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use common::ApiError;
-use diesel::dsl::{exists, sql};
+use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use uuid::Uuid;
 
-use super::models::{Media, Video, EXTERNAL, READY};
+use super::models::{is_ready, Media, Video, EXTERNAL, READY};
 use super::notifications::{self, Event};
 use super::schema::{follows, user_stats, video_likes, video_tags, videos};
 use crate::domain::{Caption, Person};
@@ -159,10 +159,13 @@ pub fn update_caption(
 /// counters lose what it carried. `None` when it is already gone.
 pub fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Option<Video>, ApiError> {
     conn.transaction(|conn| {
+        // FOR UPDATE waits for the likes, comments and views that hold the video
+        // by their foreign keys (set_like takes the video's row last), so that
+        // none is left waiting on a lock this holds.
         let Some(video) = videos::table
             .find(id)
             .select(Video::as_select())
-            .for_no_key_update()
+            .for_update()
             .first(conn)
             .optional()?
         else {
@@ -205,7 +208,7 @@ pub fn by_author(
         .limit(limit)
         .into_boxed();
     if !include_unready {
-        query = query.filter(videos::status.eq(READY));
+        query = query.filter(is_ready());
     }
     before_key!(query, videos::created_at, videos::id, before).load(conn)
 }
@@ -217,19 +220,90 @@ pub fn following_feed(
     before: Option<VideoKey>,
     limit: i64,
 ) -> QueryResult<Vec<Video>> {
-    let followed = follows::table
+    // Which plan is fast depends on how many creators the viewer follows, a
+    // number PostgreSQL can only estimate (an average, or stale statistics after
+    // a burst of follows): walking each creator's newest videos costs at most
+    // follows × limit index entries, walking all videos newest first costs
+    // limit ÷ (the followed creators' share of videos). The exact count
+    // decides here.
+    let following: i64 = user_stats::table
+        .find((&viewer.issuer, &viewer.subject))
+        .select(user_stats::following_count)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0);
+    if following == 0 {
+        return Ok(Vec::new());
+    }
+    if following <= FEW_FOLLOWED {
+        return following_feed_per_creator(conn, viewer, before, limit);
+    }
+    // Newest first over all ready videos, each checked against the followed
+    // creators given as one array: PostgreSQL hashes a constant array, so the
+    // check costs the same for any creator (a subquery per video is planned on
+    // estimates: with stale ones it scanned every follow of the viewer's).
+    let followed: Vec<String> = follows::table
         .filter(follows::follower_issuer.eq(&viewer.issuer))
         .filter(follows::follower_subject.eq(&viewer.subject))
-        .filter(follows::followee_issuer.eq(videos::author_issuer))
-        .filter(follows::followee_subject.eq(videos::author_subject));
-    let query = videos::table
-        .filter(videos::status.eq(READY))
-        .filter(exists(followed))
-        .select(Video::as_select())
-        .order((videos::created_at.desc(), videos::id.desc()))
-        .limit(limit)
-        .into_boxed();
-    before_key!(query, videos::created_at, videos::id, before).load(conn)
+        .select((follows::followee_issuer, follows::followee_subject))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .map(|(issuer, subject)| format!("{issuer}{AUTHOR_KEY_SEPARATOR}{subject}"))
+        .collect();
+    let after_cursor = if before.is_some() {
+        "AND (created_at, id) < ($2, $3)"
+    } else {
+        "AND $2::timestamptz IS NULL AND $3::uuid IS NULL"
+    };
+    let (at, id) = before.unzip();
+    // Not a prepared statement: planned for this array, so that it is hashed.
+    diesel::sql_query(format!(
+        "SELECT * FROM videos \
+         WHERE status = 'ready' AND (author_issuer || E'\\x1f' || author_subject) = ANY($1) {after_cursor} \
+         ORDER BY created_at DESC, id DESC LIMIT $4"
+    ))
+    .bind::<diesel::sql_types::Array<Text>, _>(&followed)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(at)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(id)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// Between issuer and subject in the author keys of the following feed (no
+/// issuer URL or subject holds it).
+const AUTHOR_KEY_SEPARATOR: char = '\u{1f}';
+
+/// Up to this many followed creators, the following feed takes each one's
+/// newest videos and merges them.
+const FEW_FOLLOWED: i64 = 100;
+
+fn following_feed_per_creator(
+    conn: &mut PgConnection,
+    viewer: &Person,
+    before: Option<VideoKey>,
+    limit: i64,
+) -> QueryResult<Vec<Video>> {
+    let after_cursor = if before.is_some() {
+        "AND (w.created_at, w.id) < ($3, $4)"
+    } else {
+        "AND $3::timestamptz IS NULL AND $4::uuid IS NULL"
+    };
+    let (at, id) = before.unzip();
+    diesel::sql_query(format!(
+        "SELECT v.* FROM follows f CROSS JOIN LATERAL ( \
+           SELECT w.* FROM videos w \
+           WHERE w.author_issuer = f.followee_issuer AND w.author_subject = f.followee_subject \
+             AND w.status = 'ready' {after_cursor} \
+           ORDER BY w.created_at DESC, w.id DESC LIMIT $5) v \
+         WHERE f.follower_issuer = $1 AND f.follower_subject = $2 \
+         ORDER BY v.created_at DESC, v.id DESC LIMIT $5"
+    ))
+    .bind::<Text, _>(&viewer.issuer)
+    .bind::<Text, _>(&viewer.subject)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(at)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(id)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
 }
 
 /// Ready videos carrying `tag`, newest first.
@@ -242,7 +316,7 @@ pub fn by_tag(
     let query = video_tags::table
         .inner_join(videos::table)
         .filter(video_tags::tag.eq(tag))
-        .filter(videos::status.eq(READY))
+        .filter(is_ready())
         .select(Video::as_select())
         .order((video_tags::created_at.desc(), video_tags::video_id.desc()))
         .limit(limit)
@@ -262,7 +336,7 @@ pub fn search(
         .bind::<Text, _>(q.to_owned())
         .sql(")");
     let query = videos::table
-        .filter(videos::status.eq(READY))
+        .filter(is_ready())
         .filter(matches)
         .select(Video::as_select())
         .order((videos::created_at.desc(), videos::id.desc()))
@@ -319,10 +393,14 @@ pub fn set_like(
     like: bool,
 ) -> Result<Option<(i64, Option<Notice>)>, ApiError> {
     conn.transaction(|conn| {
+        // The rows every like of this video shares (its notification group, the
+        // video's and the author's counters) are written last, so that each is
+        // locked for the fewest statements: a storm of likes on one video waits
+        // on them in turn. The like's own row and its foreign key, which keeps
+        // the video from being deleted until this commits, come first.
         let Some(video) = videos::table
             .find(id)
             .select(Video::as_select())
-            .for_no_key_update()
             .first(conn)
             .optional()?
             .filter(|v| v.visible_to(Some(person)))
@@ -331,14 +409,22 @@ pub fn set_like(
         };
         let changed = if like {
             ensure_person(conn, person)?;
-            diesel::insert_into(video_likes::table)
+            let inserted = diesel::insert_into(video_likes::table)
                 .values((
                     video_likes::video_id.eq(id),
                     video_likes::user_issuer.eq(&person.issuer),
                     video_likes::user_subject.eq(&person.subject),
                 ))
                 .on_conflict_do_nothing()
-                .execute(conn)?
+                .execute(conn);
+            match inserted {
+                // Deleted since it was read.
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                    _,
+                )) => return Ok(None),
+                other => other?,
+            }
         } else {
             diesel::delete(video_likes::table.find((id, &person.issuer, &person.subject)))
                 .execute(conn)?
@@ -346,13 +432,8 @@ pub fn set_like(
         if changed == 0 {
             return Ok(Some((video.like_count, None)));
         }
-        let delta = if like { 1 } else { -1 };
-        let count = diesel::update(videos::table.find(id))
-            .set(videos::like_count.eq(videos::like_count + delta))
-            .returning(videos::like_count)
-            .get_result(conn)?;
         let author = video.author();
-        bump_stats(conn, &author, 0, delta)?;
+        ensure_person(conn, &author)?;
         let notice = if like {
             let recorded =
                 notifications::record(conn, &author, person, &Event::Like { video: id })?;
@@ -360,6 +441,20 @@ pub fn set_like(
         } else {
             None
         };
+        // The video's count, then its author's: the order every writer of both
+        // takes them in.
+        let delta = if like { 1 } else { -1 };
+        let Some(count) = diesel::update(videos::table.find(id))
+            .set(videos::like_count.eq(videos::like_count + delta))
+            .returning(videos::like_count)
+            .get_result(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        diesel::update(user_stats::table.find((&author.issuer, &author.subject)))
+            .set(user_stats::like_count.eq(user_stats::like_count + delta))
+            .execute(conn)?;
         Ok(Some((count, notice)))
     })
 }
@@ -375,7 +470,7 @@ pub fn liked_by(
         .inner_join(videos::table)
         .filter(video_likes::user_issuer.eq(&person.issuer))
         .filter(video_likes::user_subject.eq(&person.subject))
-        .filter(videos::status.eq(READY))
+        .filter(is_ready())
         .select((Video::as_select(), video_likes::created_at))
         .order((video_likes::created_at.desc(), video_likes::video_id.desc()))
         .limit(limit)

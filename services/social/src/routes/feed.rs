@@ -170,8 +170,11 @@ fn expired() -> ApiError {
 
 /// The newest trending snapshot, computed now if there is none recent.
 async fn current_snapshot(state: &AppState) -> Result<i64, ApiError> {
+    if let Some(id) = state.ranking.current() {
+        return Ok(id);
+    }
     let refresh = i64::try_from(state.settings.trending_refresh_secs).unwrap_or(60);
-    state
+    let id = state
         .db
         .run(move |conn| {
             // A snapshot up to two refreshes old is current; the task makes one a minute.
@@ -180,7 +183,9 @@ async fn current_snapshot(state: &AppState) -> Result<i64, ApiError> {
                 None => Ok(db::trending::refresh(conn, refresh - 1)?),
             }
         })
-        .await
+        .await?;
+    state.ranking.set_current(id);
+    Ok(id)
 }
 
 async fn trending_walk(
@@ -193,19 +198,28 @@ async fn trending_walk(
         Some(key) => key,
         None => (current_snapshot(state).await?, 0),
     };
-    let rows = state
-        .db
-        .run(move |conn| {
-            if !db::trending::snapshot_exists(conn, snapshot)? {
-                return Err(expired());
-            }
-            Ok(db::trending::trending_page(conn, snapshot, after, limit)?)
-        })
-        .await?;
+    let page_key = (snapshot, after, limit);
+    let rows = match state.ranking.page(&page_key) {
+        Some(rows) => rows,
+        None => {
+            let rows = state
+                .db
+                .run(move |conn| {
+                    if !db::trending::snapshot_exists(conn, snapshot)? {
+                        return Err(expired());
+                    }
+                    Ok(db::trending::trending_page(conn, snapshot, after, limit)?)
+                })
+                .await?;
+            let rows = std::sync::Arc::new(rows);
+            state.ranking.put_page(page_key, rows.clone());
+            rows
+        }
+    };
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|(rank, _)| (snapshot, *rank)))
         .flatten();
-    let videos = rows.into_iter().map(|(_, v)| v).collect();
+    let videos = rows.iter().map(|(_, v)| v.clone()).collect();
     Ok((present::videos(state, viewer, videos).await?, next))
 }
 
@@ -222,11 +236,36 @@ pub async fn trending(
 ) -> Result<HttpResponse, ApiError> {
     let (key, limit) = query.validate::<TrendingKey>()?;
     let viewer = user.0.as_ref().map(Person::of);
-    let (items, next) = trending_walk(&state, viewer.as_ref(), key, limit).await?;
-    Ok(HttpResponse::Ok().json(VideoPage {
+    // Everyone signed out sees the same page: it is sent as it was written,
+    // for as long as the page itself is held.
+    let key = match key {
+        Some(key) => key,
+        None => (current_snapshot(&state).await?, 0),
+    };
+    let page_key = (key.0, key.1, limit);
+    if viewer.is_none() {
+        if let Some(body) = state.ranking.body(&page_key) {
+            return Ok(json_body(body));
+        }
+    }
+    let (items, next) = trending_walk(&state, viewer.as_ref(), Some(key), limit).await?;
+    let page = VideoPage {
         items,
         next_cursor: next.map(|k| encode_cursor(&k)),
-    }))
+    };
+    if viewer.is_some() {
+        return Ok(HttpResponse::Ok().json(page));
+    }
+    let body =
+        bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.into()))?);
+    state.ranking.put_body(page_key, body.clone());
+    Ok(json_body(body))
+}
+
+fn json_body(body: bytes::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
 }
 
 #[utoipa::path(get, path = "/api/feed/for-you", tag = "feed", security((), ("bearer" = [])),

@@ -319,6 +319,10 @@ async fn uploaded(
     viewer: Option<&Person>,
 ) -> Result<(Video, Media), ApiError> {
     let id = uuid_of(raw_id, video_not_found)?;
+    // A ready upload is everyone's to see: held a moment for the next range.
+    if let Some(held) = state.ready_uploads.get(&id) {
+        return Ok((held.0.clone(), held.1.clone()));
+    }
     let video = state
         .db
         .run(move |conn| Ok(db::videos::find(conn, id)?))
@@ -326,6 +330,11 @@ async fn uploaded(
         .filter(|v| v.visible_to(viewer) && v.source == UPLOAD)
         .ok_or_else(video_not_found)?;
     let media = video.media();
+    if video.is_ready() {
+        state
+            .ready_uploads
+            .insert(id, std::sync::Arc::new((video.clone(), media.clone())));
+    }
     Ok((video, media))
 }
 

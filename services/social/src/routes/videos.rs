@@ -206,6 +206,7 @@ pub async fn delete(
         .run(move |conn| db::videos::delete(conn, id))
         .await?
         .ok_or_else(video_not_found)?;
+    state.ready_uploads.invalidate(&id);
     if deleted.source == crate::db::models::UPLOAD {
         // The row is gone: nothing links to these any more. What a running
         // processing attempt stores after this, it removes itself.

@@ -1,0 +1,1 @@
+DROP INDEX videos_author_ready_idx;
