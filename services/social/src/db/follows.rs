@@ -76,8 +76,16 @@ pub fn set_follow(
 ) -> Result<(bool, i64, Option<Notice>), ApiError> {
     conn.transaction(|conn| {
         let changed = if follow {
-            ensure_person(conn, follower)?;
-            ensure_person(conn, followee)?;
+            // Rows of counters made in the order of the locks below: two people
+            // new here following each other at once would otherwise each wait
+            // on the row the other is inserting.
+            let (first, second) = if follower < followee {
+                (follower, followee)
+            } else {
+                (followee, follower)
+            };
+            ensure_person(conn, first)?;
+            ensure_person(conn, second)?;
             diesel::insert_into(follows::table)
                 .values((
                     follows::follower_issuer.eq(&follower.issuer),

@@ -1,5 +1,6 @@
 //! The following feed, hashtag pages, trending hashtags and caption search.
 
+use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -71,6 +72,71 @@ async fn a_cursor_walk_has_no_duplicates_or_gaps_while_videos_arrive() {
             .read(&path.replace("limit=2", "limit=100"), Some(&viewer.token))
             .await);
     }
+}
+
+/// Every page of `path` for `token`, by cursor.
+async fn walk(app: &TestApp, path: &str, token: &str) -> Vec<String> {
+    let mut walked = Vec::new();
+    let mut page = app.read(path, Some(token)).await;
+    loop {
+        walked.extend(ids(&page));
+        match page["nextCursor"].as_str() {
+            Some(cursor) => page = app.read(&format!("{path}&cursor={cursor}"), Some(token)).await,
+            None => return walked,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_following_feed_is_the_same_walk_for_few_and_for_many_followed_creators() {
+    let app = spawn_app().await;
+    let viewer = app.user("Viewer").await;
+    let (a, b, ignored) = (
+        app.user("A").await,
+        app.user("B").await,
+        app.user("Ignored").await,
+    );
+    for creator in [&a, &b] {
+        app.put_as(&format!("/api/users/{}/follow", creator.id), &viewer.token)
+            .await;
+    }
+    let mut expected = Vec::new();
+    for n in 0..5 {
+        for creator in [&a, &b, &ignored] {
+            let id = app.video(creator, &format!("clip {n}")).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            if creator.id != ignored.id {
+                expected.push(id);
+            }
+        }
+    }
+    expected.reverse();
+    let path = "/api/feed/following?limit=3";
+    // Two followed creators: each one's newest videos, merged.
+    assert_eq!(walk(&app, path, &viewer.token).await, expected);
+    // 150 more (who never posted): the walk over all videos, newest first.
+    let mut conn = PgConnection::establish(&app.shared.db_url).unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO follows (follower_issuer, follower_subject, followee_issuer, followee_subject) \
+         SELECT follower_issuer, follower_subject, followee_issuer, 'quiet-' || g \
+         FROM follows, generate_series(1, 150) AS g WHERE followee_subject = '{}'",
+        a.id
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "UPDATE user_stats SET following_count = following_count + 150 WHERE subject = '{}'",
+        viewer.id
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    assert_eq!(walk(&app, path, &viewer.token).await, expected);
+    let profile = app
+        .read(&format!("/api/users/{}", viewer.id), Some(&viewer.token))
+        .await;
+    assert_eq!(profile["followingCount"], 152);
 }
 
 #[tokio::test]
