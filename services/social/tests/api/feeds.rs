@@ -81,7 +81,11 @@ async fn walk(app: &TestApp, path: &str, token: &str) -> Vec<String> {
     loop {
         walked.extend(ids(&page));
         match page["nextCursor"].as_str() {
-            Some(cursor) => page = app.read(&format!("{path}&cursor={cursor}"), Some(token)).await,
+            Some(cursor) => {
+                page = app
+                    .read(&format!("{path}&cursor={cursor}"), Some(token))
+                    .await
+            }
             None => return walked,
         }
     }
