@@ -1,6 +1,6 @@
 //! Videos, their hashtags and likes, and the lists they appear in. Counters move
-//! in the transaction that writes the rows they count, after the video's row is
-//! locked, so they stay exact under any concurrency.
+//! in the transaction that writes the rows they count, by `count = count + n`
+//! under the row's lock, so they stay exact under any concurrency.
 
 use std::collections::HashSet;
 
@@ -418,11 +418,12 @@ pub fn set_like(
                 .on_conflict_do_nothing()
                 .execute(conn);
             match inserted {
-                // Deleted since it was read.
+                // Deleted since it was read: an error, so that all of this is
+                // rolled back.
                 Err(diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::ForeignKeyViolation,
                     _,
-                )) => return Ok(None),
+                )) => return Err(crate::errors::video_not_found()),
                 other => other?,
             }
         } else {
@@ -433,7 +434,6 @@ pub fn set_like(
             return Ok(Some((video.like_count, None)));
         }
         let author = video.author();
-        ensure_person(conn, &author)?;
         let notice = if like {
             let recorded =
                 notifications::record(conn, &author, person, &Event::Like { video: id })?;
@@ -452,9 +452,7 @@ pub fn set_like(
         else {
             return Ok(None);
         };
-        diesel::update(user_stats::table.find((&author.issuer, &author.subject)))
-            .set(user_stats::like_count.eq(user_stats::like_count + delta))
-            .execute(conn)?;
+        bump_stats(conn, &author, 0, delta)?;
         Ok(Some((count, notice)))
     })
 }
