@@ -1,6 +1,7 @@
 //! Videos, their hashtags and likes, and the lists they appear in. Counters move
 //! in the transaction that writes the rows they count, by `count = count + n`
-//! under the row's lock, so they stay exact under any concurrency.
+//! under the row's lock, so they stay exact under any concurrency. A video's like
+//! is the database function `set_video_like` (migration 000009).
 
 use std::collections::HashSet;
 
@@ -9,11 +10,11 @@ use common::ApiError;
 use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::models::{is_ready, Media, Video, EXTERNAL, READY};
-use super::notifications::{self, Event};
+use super::notifications;
 use super::schema::{follows, user_stats, video_likes, video_tags, videos};
 use crate::domain::{Caption, Person};
 use crate::notify::Notice;
@@ -382,79 +383,55 @@ pub fn liked_among(
         .map(|ids| ids.into_iter().collect())
 }
 
-/// Likes (`like = true`) or unlikes the video for `person`, idempotently: the
-/// like and the counters of the video and its author move together. `None`
-/// when the video is gone or not `visible` to `person`; a first like notifies
-/// the author.
+/// Likes or unlikes video `id` for `person`: the count after and the author's
+/// notice, if any; `None` when `person` cannot see the video. One call of the
+/// database's `set_video_like` (migration 000009), a transaction of its own:
+/// a storm of likes on one video waits on the rows they share in turn (its
+/// notification group and counters), each held for microseconds, not for
+/// round trips between here and the database.
 pub fn set_like(
     conn: &mut PgConnection,
     id: Uuid,
     person: &Person,
     like: bool,
 ) -> Result<Option<(i64, Option<Notice>)>, ApiError> {
-    conn.transaction(|conn| {
-        // The rows every like of this video shares (its notification group, the
-        // video's and the author's counters) are written last, so that each is
-        // locked for the fewest statements: a storm of likes on one video waits
-        // on them in turn. The like's own row and its foreign key, which keeps
-        // the video from being deleted until this commits, come first.
-        let Some(video) = videos::table
-            .find(id)
-            .select(Video::as_select())
-            .first(conn)
-            .optional()?
-            .filter(|v| v.visible_to(Some(person)))
-        else {
-            return Ok(None);
-        };
-        let changed = if like {
-            ensure_person(conn, person)?;
-            let inserted = diesel::insert_into(video_likes::table)
-                .values((
-                    video_likes::video_id.eq(id),
-                    video_likes::user_issuer.eq(&person.issuer),
-                    video_likes::user_subject.eq(&person.subject),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn);
-            match inserted {
-                // Deleted since it was read: an error, so that all of this is
-                // rolled back.
-                Err(diesel::result::Error::DatabaseError(
+    #[derive(QueryableByName)]
+    struct Liked {
+        #[diesel(sql_type = BigInt)]
+        like_count: i64,
+        #[diesel(sql_type = Text)]
+        author_issuer: String,
+        #[diesel(sql_type = Text)]
+        author_subject: String,
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        notification: Option<Uuid>,
+    }
+    let liked: Option<Liked> =
+        diesel::sql_query("SELECT * FROM set_video_like($1, $2, $3, $4, $5, $6, $7)")
+            .bind::<SqlUuid, _>(id)
+            .bind::<Text, _>(&person.issuer)
+            .bind::<Text, _>(&person.subject)
+            .bind::<Jsonb, _>(notifications::actor_json(person))
+            .bind::<Bool, _>(like)
+            .bind::<Integer, _>(notifications::RECENT)
+            .bind::<SqlUuid, _>(Uuid::now_v7())
+            .get_result(conn)
+            .optional()
+            .map_err(|e| match e {
+                // Deleted between the function's read and its insert.
+                diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::ForeignKeyViolation,
                     _,
-                )) => return Err(crate::errors::video_not_found()),
-                other => other?,
-            }
-        } else {
-            diesel::delete(video_likes::table.find((id, &person.issuer, &person.subject)))
-                .execute(conn)?
+                ) => crate::errors::video_not_found(),
+                other => other.into(),
+            })?;
+    Ok(liked.map(|l| {
+        let author = Person {
+            issuer: l.author_issuer,
+            subject: l.author_subject,
         };
-        if changed == 0 {
-            return Ok(Some((video.like_count, None)));
-        }
-        let author = video.author();
-        let notice = if like {
-            let recorded =
-                notifications::record(conn, &author, person, &Event::Like { video: id })?;
-            Notice::of(&author, recorded)
-        } else {
-            None
-        };
-        // The video's count, then its author's: the order every writer of both
-        // takes them in.
-        let delta = if like { 1 } else { -1 };
-        let Some(count) = diesel::update(videos::table.find(id))
-            .set(videos::like_count.eq(videos::like_count + delta))
-            .returning(videos::like_count)
-            .get_result(conn)
-            .optional()?
-        else {
-            return Ok(None);
-        };
-        bump_stats(conn, &author, 0, delta)?;
-        Ok(Some((count, notice)))
-    })
+        (l.like_count, Notice::of(&author, l.notification))
+    }))
 }
 
 /// Videos `person` liked, newest like first, with when they liked each.
