@@ -39,12 +39,17 @@ cmp -s "$ORIGINAL" "$MEDIA/video-50m.mp4" || die "the stored original differs fr
 curl -fsS -r 1000000-1999999 "$GW/api/videos/$STREAM_ID/stream" -o "$MEDIA/range-social"
 curl -fsS -r 1000000-1999999 "$GW/__bench/files/videos/$STREAM_ID/original" -o "$MEDIA/range-nginx"
 cmp -s "$MEDIA/range-social" "$MEDIA/range-nginx" || die "the service's range differs from nginx's"
-wrk -t2 -c8 -d"${DURATION}s" --latency -s "$ROOT/deploy/bench/range.lua" \
-  "$GW/__bench/files/videos/$STREAM_ID/original" -- "$STREAM_SIZE" > "$OUT/stream-nginx.txt"
-STREAM_NGINX="$(wrk_json < "$OUT/stream-nginx.txt")"
-wrk -t2 -c8 -d"${DURATION}s" --latency -s "$ROOT/deploy/bench/range.lua" \
-  "$GW/api/videos/$STREAM_ID/stream" -- "$STREAM_SIZE" > "$OUT/stream-social.txt"
-STREAM_SOCIAL="$(wrk_json < "$OUT/stream-social.txt")"
+# Three pairs, each nginx then the service: the machine's speed drifts by a
+# third between runs of the same thing here, so the pair of median ratio is
+# reported, with every pair's ratio beside it.
+STREAM_PAIRS=""
+for pair in 1 2 3; do
+  wrk -t2 -c8 -d"${DURATION}s" --latency -s "$ROOT/deploy/bench/range.lua" \
+    "$GW/__bench/files/videos/$STREAM_ID/original" -- "$STREAM_SIZE" > "$OUT/stream-nginx-$pair.txt"
+  wrk -t2 -c8 -d"${DURATION}s" --latency -s "$ROOT/deploy/bench/range.lua" \
+    "$GW/api/videos/$STREAM_ID/stream" -- "$STREAM_SIZE" > "$OUT/stream-social-$pair.txt"
+  STREAM_PAIRS="$STREAM_PAIRS${STREAM_PAIRS:+,}[$(wrk_json < "$OUT/stream-nginx-$pair.txt"),$(wrk_json < "$OUT/stream-social-$pair.txt")]"
+done
 
 log "social: like storm, 10,000 likes by 1,000 users on 10 videos at concurrency 64"
 SOCIAL_LIKES="$(LIKE_STORM_GATEWAY="$GW" LIKE_STORM_CLERK="http://127.0.0.1:$CLERK_SIM_PORT" \
@@ -108,7 +113,8 @@ psql "$(db_url meetings)" -qc "DELETE FROM profiles WHERE issuer = 'reelstack' A
 SOCIAL_JSON="$(python3 - <<PY
 import json
 upload, process = json.loads('''$SOCIAL_UPLOAD'''), json.loads('''$SOCIAL_PROCESS''')
-nginx, social = json.loads('''$STREAM_NGINX'''), json.loads('''$STREAM_SOCIAL''')
+pairs = sorted(json.loads('''[$STREAM_PAIRS]'''), key=lambda p: p[1]["bytesPerSec"] / p[0]["bytesPerSec"])
+nginx, social = pairs[len(pairs) // 2]
 likes, recount = json.loads('''$SOCIAL_LIKES'''), json.loads('''$SOCIAL_RECOUNT''')
 f1, f50 = json.loads('''$FOLLOWING_1'''), json.loads('''$FOLLOWING_50''')
 live, trending = json.loads('''$SOCIAL_LIVE'''), json.loads('''$TRENDING''')
@@ -121,7 +127,9 @@ print(json.dumps({
                 "target": ">= 0.3", "recount": {"checked": recount["checked"], "fixed": recount["fixed"]}},
   "rangeStreaming": {"bytes": int("$STREAM_SIZE"), "chunkBytes": 1048576, "concurrency": 8,
                      "service": social, "nginxFromDisk": nginx,
-                     "ratio": social["bytesPerSec"] / nginx["bytesPerSec"], "target": ">= 0.5"},
+                     "ratio": social["bytesPerSec"] / nginx["bytesPerSec"], "target": ">= 0.5",
+                     "pairRatios": [round(s["bytesPerSec"] / n["bytesPerSec"], 3) for n, s in pairs],
+                     "non2xx": sum(s["non2xx"] for _, s in pairs)},
   "upload150MiB": {**upload, "growthTargetKiB": 32 * 1024},
   "processing10s720p": {**process, "target": "<= 1.2"},
 }))
