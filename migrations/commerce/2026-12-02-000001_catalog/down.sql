@@ -1,0 +1,4 @@
+DROP TABLE variants;
+DROP TABLE product_categories;
+DROP TABLE products;
+DROP TABLE categories;

@@ -1,0 +1,49 @@
+//! commerce: the backend of a small shop. A category tree, products with
+//! flexible attributes (JSONB), options and variants priced in integer minor
+//! units of the shop's currency, each variant with the stock counters that
+//! inventory and orders build on. Reads of active products are public; catalog
+//! writes need the `admin` role.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod dto;
+pub mod errors;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use actix_web::web;
+use common::config::Settings;
+use common::runner::{NoCommands, Service};
+use common::startup::{App, Foundation, Launch};
+use diesel_migrations::EmbeddedMigrations;
+
+use crate::config::CommerceSettings;
+use crate::state::AppState;
+
+/// The commerce service, as the runner and the tests start it.
+pub struct Commerce;
+
+impl Service for Commerce {
+    const NAME: &'static str = "commerce";
+    const DEFAULT_PORT: u16 = 8085;
+    const MIGRATIONS: EmbeddedMigrations = db::MIGRATIONS;
+    type Config = CommerceSettings;
+    type State = AppState;
+    type Commands = NoCommands;
+
+    fn openapi() -> utoipa::openapi::OpenApi {
+        openapi::document()
+    }
+
+    async fn build(settings: Settings<CommerceSettings>) -> anyhow::Result<App<AppState>> {
+        let foundation = Foundation::connect(&settings.common, Self::MIGRATIONS).await?;
+        let verifier = foundation.verifier(&settings.common, None);
+        let state = web::Data::new(AppState {
+            db: foundation.db.clone(),
+            settings: settings.service.clone(),
+        });
+        Launch::new(foundation, state, verifier, routes::configure).start::<Self>(&settings.common)
+    }
+}

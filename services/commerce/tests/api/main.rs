@@ -1,0 +1,12 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+//! commerce's API tests: the real service on loopback with its own database,
+//! with tokens of a test issuer that serves a real JWKS.
+
+mod helpers;
+
+mod basics;
+mod categories;
+mod concurrency;
+mod inventory;
+mod products;
+mod variants;
