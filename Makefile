@@ -32,3 +32,4 @@ openapi: ## Regenerate proto-docs/*.openapi.json from the code
 	UPDATE_OPENAPI=1 cargo test -p media-catalog --test api the_openapi_document
 	UPDATE_OPENAPI=1 cargo test -p meeting-user-sync --test api the_openapi_document
 	UPDATE_OPENAPI=1 cargo test -p social --test api the_openapi_document
+	UPDATE_OPENAPI=1 cargo test -p commerce --test api the_openapi_document

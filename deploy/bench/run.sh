@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 NEED_WRK=1 ensure_packages
 command -v pgbench >/dev/null || die "pgbench missing (package postgresql-contrib / postgresql-client)"
 log "building (release)"
-cargo build --release --bins -p auth -p media-catalog -p meeting-user-sync -p social -p testkit >/dev/null 2>&1 || die "release build failed"
+cargo build --release --bins -p auth -p media-catalog -p meeting-user-sync -p social -p commerce -p testkit >/dev/null 2>&1 || die "release build failed"
 
 started_infra=0
 pid_alive "$PIDS/redis.pid" || started_infra=1

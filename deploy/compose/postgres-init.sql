@@ -2,3 +2,4 @@
 CREATE DATABASE catalog;
 CREATE DATABASE meetings;
 CREATE DATABASE social;
+CREATE DATABASE commerce;

@@ -13,11 +13,11 @@ GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 PG_USER_OS="${PG_USER_OS:-reelstack-pg}"
 TMDB_SIM_PORT="${TMDB_SIM_PORT:-8090}"
 CLERK_SIM_PORT="${CLERK_SIM_PORT:-8091}"
-SERVICES=(auth media-catalog meeting-user-sync social)
-declare -A SERVICE_PORT=([auth]=8081 [media-catalog]=8082 [social]=8083 [meeting-user-sync]=8084)
+SERVICES=(auth media-catalog meeting-user-sync social commerce)
+declare -A SERVICE_PORT=([auth]=8081 [media-catalog]=8082 [social]=8083 [meeting-user-sync]=8084 [commerce]=8085)
 # The /internal listeners (PORT + 1000, the services' default), never behind the gateway.
 declare -A INTERNAL_PORT=([auth]=9081 [meeting-user-sync]=9084)
-declare -A SERVICE_DB=([auth]=auth [media-catalog]=catalog [social]=social [meeting-user-sync]=meetings)
+declare -A SERVICE_DB=([auth]=auth [media-catalog]=catalog [social]=social [meeting-user-sync]=meetings [commerce]=commerce)
 
 mkdir -p "$LOGS" "$PIDS"
 export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning}"

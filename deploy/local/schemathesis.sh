@@ -13,8 +13,12 @@
 #                              and all runs take about a minute on 2 cores, leaving room for
 #                              them to get slower once more generated requests pass validation.
 #   SCHEMATHESIS_AUTH_PORT, SCHEMATHESIS_MEDIA_CATALOG_PORT, SCHEMATHESIS_SOCIAL_PORT,
-#   SCHEMATHESIS_MEETING_USER_SYNC_PORT
-#                              where the services listen (default 8081, 8082, 8083, 8084)
+#   SCHEMATHESIS_MEETING_USER_SYNC_PORT, SCHEMATHESIS_COMMERCE_PORT
+#                              where the services listen (default 8081, 8082, 8083, 8084, 8085)
+#   SCHEMATHESIS_ADMIN_EMAIL   an address in the stack's AUTH_BOOTSTRAP_ADMIN_EMAILS (default
+#                              schemathesis-admin@example.com; test.sh's stack lists it)
+#   SCHEMATHESIS_MAIL_DIR      where the stack's auth writes mail (default .run/mail), for
+#                              the admin's verification code
 #   SCHEMATHESIS_HOST          their address (default 127.0.0.1)
 #   SCHEMATHESIS_REPORT_DIR    where reports go (default .run/schemathesis)
 #
@@ -24,6 +28,13 @@
 # /api/auth/logout-all) are tested in runs of their own, logout-all last because it
 # ends every session of the user. /internal is excluded everywhere: the gateway
 # never routes it and it takes service tokens, not user tokens.
+#
+# commerce's writes are the admin role's only, so its run has an admin's token:
+# with a user's, every generated write would stop at 403 and the handlers behind
+# it would never be reached. The admin is a bootstrap admin of the stack
+# (SCHEMATHESIS_ADMIN_EMAIL): signed up the first time, with a password kept in
+# .run/secrets (the account outlives runs in .run/pg), and promoted when its
+# address is verified by the mailed code, as auth promotes bootstrap admins.
 #
 # Signing up counts against AUTH_RL_SIGNUP_PER_IP_PER_HOUR (20 by default, 1000 in
 # test.sh's stack), and the auth run itself sends many signups and logins; a stack
@@ -37,6 +48,9 @@ AUTH_PORT="${SCHEMATHESIS_AUTH_PORT:-${SERVICE_PORT[auth]}}"
 MEDIA_CATALOG_PORT="${SCHEMATHESIS_MEDIA_CATALOG_PORT:-${SERVICE_PORT[media-catalog]}}"
 MEETING_USER_SYNC_PORT="${SCHEMATHESIS_MEETING_USER_SYNC_PORT:-${SERVICE_PORT[meeting-user-sync]}}"
 SOCIAL_PORT="${SCHEMATHESIS_SOCIAL_PORT:-${SERVICE_PORT[social]}}"
+COMMERCE_PORT="${SCHEMATHESIS_COMMERCE_PORT:-${SERVICE_PORT[commerce]}}"
+ADMIN_EMAIL="${SCHEMATHESIS_ADMIN_EMAIL:-schemathesis-admin@example.com}"
+MAIL_DIR="${SCHEMATHESIS_MAIL_DIR:-$RUN/mail}"
 REPORTS="${SCHEMATHESIS_REPORT_DIR:-$RUN/schemathesis}"
 VENV="$RUN/schemathesis-venv"
 REQUIREMENTS="$ROOT/deploy/local/schemathesis-requirements.txt"
@@ -76,8 +90,56 @@ auth_post() {
   done
 }
 
+# A bootstrap admin's access token (see the header); prints it.
+admin_token() {
+  local secret="$RUN/secrets/schemathesis_admin" password code login role access since
+  mkdir -p "$RUN/secrets"; chmod 700 "$RUN/secrets"
+  [ -s "$secret" ] || { head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$secret"; chmod 600 "$secret"; }
+  password="st-admin-$(cat "$secret")"
+  code="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$AUTH_URL/api/auth/signup" -H 'content-type: application/json' \
+    -d "{\"name\":\"Schemathesis Admin\",\"email\":\"$ADMIN_EMAIL\",\"password\":\"$password\"}")" \
+    || die "auth is not reachable at $AUTH_URL"
+  case "$code" in
+    201|409) ;;
+    *) die "auth answered $code to the signup of $ADMIN_EMAIL" ;;
+  esac
+  login="$(auth_post /api/auth/login "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$password\"}")"
+  role="$("$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["user"]["role"])' <<<"$login")"
+  if [ "$role" != admin ]; then
+    access="$(json_field accessToken <<<"$login")"
+    since="$(date +%s)"
+    code="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$AUTH_URL/api/auth/email/verify/request" \
+      -H "Authorization: Bearer $access")" || die "auth is not reachable at $AUTH_URL"
+    [ "$code" = 202 ] || die "auth answered $code to the verification request of $ADMIN_EMAIL"
+    # The mail is written after the answer: wait for it (at most 10 s).
+    code="$("$VENV/bin/python" - "$MAIL_DIR" "$ADMIN_EMAIL" "$since" <<'PY'
+import pathlib, re, sys, time
+folder, to, since = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]) - 1
+for _ in range(100):
+    mails = sorted((p for p in folder.glob("*.eml") if p.stat().st_mtime >= since), key=lambda p: p.stat().st_mtime)
+    for mail in reversed(mails):
+        text = mail.read_text(errors="replace")
+        found = re.search(r"verification code is\D*?(\d{6})(?!\d)", text)
+        if to in text and found:
+            print(found.group(1))
+            sys.exit()
+    time.sleep(0.1)
+sys.exit(f"no verification mail to {to} in {folder}")
+PY
+)" || die "no verification code for $ADMIN_EMAIL (is SCHEMATHESIS_MAIL_DIR the stack's MAIL_DIR?)"
+    code="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$AUTH_URL/api/auth/email/verify" \
+      -H "Authorization: Bearer $access" -H 'content-type: application/json' -d "{\"code\":\"$code\"}")" \
+      || die "auth is not reachable at $AUTH_URL"
+    [ "$code" = 200 ] || die "auth answered $code to the verification code of $ADMIN_EMAIL"
+    login="$(auth_post /api/auth/login "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$password\"}")"
+    role="$("$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["user"]["role"])' <<<"$login")"
+    [ "$role" = admin ] || die "$ADMIN_EMAIL is not an admin: start the stack with AUTH_BOOTSTRAP_ADMIN_EMAILS=$ADMIN_EMAIL"
+  fi
+  json_field accessToken <<<"$login"
+}
+
 python_venv "$VENV" "$REQUIREMENTS" schemathesis
-for port in "$AUTH_PORT" "$MEDIA_CATALOG_PORT" "$MEETING_USER_SYNC_PORT" "$SOCIAL_PORT"; do
+for port in "$AUTH_PORT" "$MEDIA_CATALOG_PORT" "$MEETING_USER_SYNC_PORT" "$SOCIAL_PORT" "$COMMERCE_PORT"; do
   curl -fsS -o /dev/null "http://$HOST:$port/health/ready" \
     || die "no service ready at http://$HOST:$port (start the stack first)"
 done
@@ -92,7 +154,8 @@ TOKEN[auth]="$(json_field accessToken <<<"$signup")"
 for run in media-catalog meeting-user-sync social auth-logout auth-revoke-session auth-logout-all; do
   TOKEN[$run]="$(auth_post /api/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json_field accessToken)"
 done
-log "signed up $email; seed $SEED, max examples $MAX_EXAMPLES; reports in $REPORTS"
+TOKEN[commerce]="$(admin_token)"
+log "signed up $email, admin $ADMIN_EMAIL; seed $SEED, max examples $MAX_EXAMPLES; reports in $REPORTS"
 
 # The operations that end the session they are called with; see the header.
 SESSION_ENDERS=("POST /api/auth/logout" "DELETE /api/auth/sessions/{id}" "POST /api/auth/logout-all")
@@ -152,6 +215,8 @@ run_schemathesis meeting-user-sync "$MEETING_USER_SYNC_PORT"
 # The notification stream stays open for the life of the token: a fuzzer waiting
 # for its end would wait 15 minutes per case. Its tests are social's own.
 run_schemathesis social "$SOCIAL_PORT" --exclude-name "GET /api/notifications/stream"
+# As an admin (see the header): every route, drafts and writes included.
+run_schemathesis commerce "$COMMERCE_PORT"
 run_schemathesis auth-logout "$AUTH_PORT" --include-name "POST /api/auth/logout"
 run_schemathesis auth-revoke-session "$AUTH_PORT" --include-name "DELETE /api/auth/sessions/{id}"
 run_schemathesis auth-logout-all "$AUTH_PORT" --include-name "POST /api/auth/logout-all"

@@ -65,6 +65,10 @@ service_env() {
       echo "SERVICE_CLIENT_SECRET=$(dev_secret internal_client)"
       echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
       ;;
+    commerce)
+      # The shop's one currency (ISO 4217); every price is in its minor units.
+      echo "SHOP_CURRENCY=${SHOP_CURRENCY:-EUR}"
+      ;;
     media-catalog)
       echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
       # Without TMDB credentials, tmdb-sim stands in for TMDB (and its images).
@@ -193,8 +197,9 @@ print_urls() {
     Lists          http://127.0.0.1:$GATEWAY_PORT/api/watchlist, /api/favorites, /api/library/movies
     Directory      http://127.0.0.1:$GATEWAY_PORT/api/user/profile, POST /api/user/sync
     Social         http://127.0.0.1:$GATEWAY_PORT/api/tags/trending, /api/feed/following, POST /api/videos
+    Shop           http://127.0.0.1:$GATEWAY_PORT/api/categories, /api/products/{id|slug}, /api/inventory/{sku} (admin)
     Clerk          $(clerk_configured && echo "$CLERK_ISSUER" || echo "clerk-sim: POST http://127.0.0.1:$CLERK_SIM_PORT/__sim/users, then /__sim/sessions for a token")
-    OpenAPI        http://127.0.0.1:<8081|8082|8083|8084>/openapi.json
+    OpenAPI        http://127.0.0.1:<8081|8082|8083|8084|8085>/openapi.json
     Mail (files)   $RUN/mail/
     Posters        $RUN/storage/
     Logs           $LOGS/
@@ -207,7 +212,7 @@ case "${1:-run}" in
   run)
     ensure_packages
     log "building ($PROFILE)"
-    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth -p media-catalog -p meeting-user-sync -p social -p testkit) || die "build failed"
+    (cd "$ROOT" && cargo build --profile "$PROFILE" --bins -p auth -p media-catalog -p meeting-user-sync -p social -p commerce -p testkit) || die "build failed"
     tail_pid=""
     trap 'echo; log "stopping"; [ -z "$tail_pid" ] || kill "$tail_pid" 2>/dev/null; stop_all; exit 0' INT TERM
     start_all

@@ -47,7 +47,7 @@ TEST_DATABASE_URL="$(admin_url)" TEST_REDIS_URL="$(redis_url)" \
   cargo test --workspace --exclude e2e
 
 log "end-to-end tests through the gateway"
-cargo build --bins -p auth -p media-catalog -p meeting-user-sync -p social -p testkit
+cargo build --bins -p auth -p media-catalog -p meeting-user-sync -p social -p commerce -p testkit
 # The end-to-end stack always talks to tmdb-sim and clerk-sim, whatever the developer exported.
 unset TMDB_API_KEY TMDB_READ_ACCESS_TOKEN TMDB_BASE_URL TMDB_IMAGE_BASE_URL
 unset CLERK_ISSUER CLERK_JWKS_URL CLERK_AUTHORIZED_PARTIES CLERK_API_URL CLERK_SECRET_KEY CLERK_WEBHOOK_SECRET
@@ -98,6 +98,8 @@ if [ -z "${REDIS_URL+x}" ]; then
   redis-cli -p "$REDIS_PORT" --scan --pattern 'rl:*' | xargs -r redis-cli -p "$REDIS_PORT" del >/dev/null
 fi
 E2E_ADMIN_EMAIL="e2e-admin@example.com"
+# schemathesis.sh fuzzes commerce's admin routes as an admin of its own.
+SCHEMATHESIS_ADMIN_EMAIL="schemathesis-admin@example.com"
 # Repeated local runs share Redis counts: the e2e stack allows more signups per
 # hour, more catalog misses per address, and more videos and comments per account
 # (schemathesis sends thousands from one address and one account).
@@ -105,7 +107,7 @@ E2E_ADMIN_EMAIL="e2e-admin@example.com"
 # as it would from a load balancer's.
 AUTH_RL_SIGNUP_PER_IP_PER_HOUR=1000 CATALOG_MISSES_PER_IP_PER_MIN=100000 \
   VIDEOS_PER_USER_PER_HOUR=100000 COMMENTS_PER_USER_PER_MIN=100000 UPLOADS_PER_USER_PER_HOUR=100000 \
-  AUTH_BOOTSTRAP_ADMIN_EMAILS="$E2E_ADMIN_EMAIL" PROFILE=debug \
+  AUTH_BOOTSTRAP_ADMIN_EMAILS="$E2E_ADMIN_EMAIL,$SCHEMATHESIS_ADMIN_EMAIL" PROFILE=debug \
   GATEWAY_EXTRA_CONF="$RUN/e2e-gateway.conf" GATEWAY_EXTRA_HTTP_CONF="$RUN/e2e-gateway-http.conf" \
   GATEWAY_REAL_IP_FROM=127.0.0.1 \
   bash "$ROOT/deploy/local/stack.sh" start-services
@@ -115,4 +117,5 @@ E2E_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" E2E_GATEWAY_URL="http://127.0.0.1:$GATEWAY_PO
   cargo test -p e2e --tests
 
 log "contract: schemathesis against every service's OpenAPI document"
-bash "$ROOT/deploy/local/schemathesis.sh"
+SCHEMATHESIS_ADMIN_EMAIL="$SCHEMATHESIS_ADMIN_EMAIL" SCHEMATHESIS_MAIL_DIR="$RUN/mail" \
+  bash "$ROOT/deploy/local/schemathesis.sh"

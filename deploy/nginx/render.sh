@@ -2,7 +2,7 @@
 # Renders the gateway configuration.
 #   render.sh OUT_DIR
 # Environment: GATEWAY_LISTEN (127.0.0.1:8080), GATEWAY_UPSTREAMS ("auth=127.0.0.1:8081
-# media_catalog=127.0.0.1:8082"; a service may list several replicas:
+# media_catalog=127.0.0.1:8082 commerce=127.0.0.1:8085"; a service may list several replicas:
 # "auth=10.0.0.1:8081,10.0.0.2:8081"), GATEWAY_RATE_PER_SEC
 # (50), GATEWAY_RATE_BURST (100), GATEWAY_READ_TIMEOUT (30s), GATEWAY_UPSTREAM_KEEPALIVE
 # (60s, below the services' KEEP_ALIVE_SECS), GATEWAY_REAL_IP_FROM (addresses or CIDR
@@ -115,6 +115,23 @@ ROUTES
             proxy_cache off;
             proxy_read_timeout 1h;
         }
+ROUTES
+    ;;
+    # The shop. The collections (`= /api/categories`, `= /api/products`, ...) are
+    # routes of their own, as `/api/videos` is social's.
+    commerce) cat <<'ROUTES'
+        location = /api/categories { proxy_pass http://commerce; }
+        location /api/categories/ { proxy_pass http://commerce; }
+        location = /api/products { proxy_pass http://commerce; }
+        location /api/products/ { proxy_pass http://commerce; }
+        location /api/inventory/ { proxy_pass http://commerce; }
+        location = /api/cart { proxy_pass http://commerce; }
+        location /api/cart/ { proxy_pass http://commerce; }
+        location = /api/orders { proxy_pass http://commerce; }
+        location /api/orders/ { proxy_pass http://commerce; }
+        location = /api/admin/orders { proxy_pass http://commerce; }
+        location /api/admin/orders/ { proxy_pass http://commerce; }
+        location /api/analytics/ { proxy_pass http://commerce; }
 ROUTES
     ;;
     *) echo "render.sh: no routes known for service '$1'" >&2; exit 1 ;;

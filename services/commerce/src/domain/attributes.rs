@@ -48,6 +48,22 @@ impl Attributes {
                     format!("attributes.{name}"),
                     "must be a string, a number, a boolean or an array of strings",
                 );
+                continue;
+            }
+            // PostgreSQL's jsonb cannot hold U+0000: refused here (422), not
+            // by the database (400).
+            let holds_nul = match value {
+                Value::String(text) => text.contains('\0'),
+                Value::Array(items) => items
+                    .iter()
+                    .any(|item| item.as_str().is_some_and(|t| t.contains('\0'))),
+                _ => false,
+            };
+            if holds_nul {
+                errors.add(
+                    format!("attributes.{name}"),
+                    "must not contain NUL characters",
+                );
             }
         }
         let size = serde_json::to_vec(&map).map_or(usize::MAX, |bytes| bytes.len());
@@ -74,11 +90,12 @@ impl Attributes {
 pub fn schema() -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
     let of = |t: Type| ObjectBuilder::new().schema_type(t);
+    let text = || of(Type::String).pattern(Some("^[^\\u0000]*$"));
     let value = OneOfBuilder::new()
-        .item(of(Type::String))
+        .item(text())
         .item(of(Type::Number))
         .item(of(Type::Boolean))
-        .item(ArrayBuilder::new().items(of(Type::String)))
+        .item(ArrayBuilder::new().items(text()))
         .build();
     ObjectBuilder::new()
         .schema_type(Type::Object)

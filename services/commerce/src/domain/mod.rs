@@ -12,8 +12,8 @@ pub use attributes::{
     MAX_ATTRIBUTE_NAME_CHARS,
 };
 pub use options::{
-    check_combination, check_values, default_variant_title, OptionValues, ProductOption,
-    MAX_OPTIONS, MAX_OPTION_NAME_CHARS, MAX_OPTION_VALUES, MAX_OPTION_VALUE_CHARS,
+    check_combination, check_values, default_variant_title, values_schema, OptionValues,
+    ProductOption, MAX_OPTIONS, MAX_OPTION_NAME_CHARS, MAX_OPTION_VALUES, MAX_OPTION_VALUE_CHARS,
 };
 pub use revision::{etag, IfMatch};
 pub use slug::{Slug, MAX_SLUG_CHARS, SLUG_PATTERN};

@@ -82,6 +82,26 @@ impl ProductOption {
     }
 }
 
+/// The schema of an option's `values`, each value's bounds included (the
+/// document said them in words only, so a schema-valid `""` was refused).
+/// Uniqueness ignores case and surrounding blanks, which no schema says.
+pub fn values_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+    let value = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::Custom("text".to_owned())))
+        .max_length(Some(MAX_OPTION_VALUE_CHARS));
+    ArrayBuilder::new()
+        .items(value)
+        .description(Some(format!(
+            "1-{MAX_OPTION_VALUES} values of 1-{MAX_OPTION_VALUE_CHARS} characters, unique whatever the case."
+        )))
+        .min_items(Some(1))
+        .max_items(Some(MAX_OPTION_VALUES))
+        .unique_items(true)
+        .build()
+}
+
 fn parse_values(raw: Vec<String>) -> Result<Vec<String>, String> {
     if raw.is_empty() || raw.len() > MAX_OPTION_VALUES {
         return Err(format!("must have 1 to {MAX_OPTION_VALUES} values"));

@@ -33,8 +33,10 @@ pub struct CategoryRequest {
     /// The parent category; `null`: a root. Not the category itself nor one of
     /// its descendants.
     #[serde(default, deserialize_with = "double_option")]
+    // Read as text and parsed here: a value that is not a UUID is a field
+    // error (422), not a malformed body (400).
     #[schema(value_type = Option<Uuid>)]
-    pub parent_id: Option<Option<Uuid>>,
+    pub parent_id: Option<Option<String>>,
     /// Order among siblings, 0-10000.
     #[serde(default, deserialize_with = "double_option_whole_number")]
     #[schema(value_type = i64, minimum = 0, maximum = 10000)]
@@ -91,7 +93,14 @@ fn changes_of(body: CategoryRequest, complete: bool) -> Result<CategoryChanges, 
         None if complete => errors.add("name", "is required"),
         None => {}
     }
-    changes.parent_id = body.parent_id;
+    match body.parent_id {
+        Some(Some(raw)) => match Uuid::parse_str(raw.trim()) {
+            Ok(id) => changes.parent_id = Some(Some(id)),
+            Err(_) => errors.add("parentId", "must be a UUID"),
+        },
+        Some(None) => changes.parent_id = Some(None),
+        None => {}
+    }
     match body.position {
         Some(Some(raw)) => match position(raw) {
             Ok(p) => changes.position = Some(p),
@@ -104,7 +113,7 @@ fn changes_of(body: CategoryRequest, complete: bool) -> Result<CategoryChanges, 
     Ok(changes)
 }
 
-#[utoipa::path(get, path = "/api/categories", tag = "categories",
+#[utoipa::path(get, path = "/api/categories", operation_id = "listCategories", tag = "categories",
     responses(
         (status = 200, description = "Every category, depth first", body = CategoryTree),
     ))]
@@ -115,7 +124,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     }))
 }
 
-#[utoipa::path(get, path = "/api/categories/{slug}", tag = "categories",
+#[utoipa::path(get, path = "/api/categories/{slug}", operation_id = "getCategory", tag = "categories",
     params(("slug" = String, Path, description = "Category slug")),
     responses(
         (status = 200, description = "The category", body = CategoryDto),
@@ -134,7 +143,7 @@ pub async fn get_one(
     Ok(HttpResponse::Ok().json(CategoryDto::from(placed)))
 }
 
-#[utoipa::path(post, path = "/api/categories", tag = "categories", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/categories", operation_id = "createCategory", tag = "categories", security(("bearer" = [])),
     request_body = NewCategoryRequest,
     responses(
         (status = 201, description = "Created, with its `Location`", body = CategoryDto),
@@ -164,7 +173,7 @@ pub async fn create(
         .json(CategoryDto::from(placed)))
 }
 
-#[utoipa::path(patch, path = "/api/categories/{slug}", tag = "categories", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/categories/{slug}", operation_id = "updateCategory", tag = "categories", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Category slug")),
     request_body = CategoryRequest,
     responses(
@@ -190,7 +199,7 @@ pub async fn patch(
     Ok(HttpResponse::Ok().json(CategoryDto::from(placed)))
 }
 
-#[utoipa::path(delete, path = "/api/categories/{slug}", tag = "categories", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/categories/{slug}", operation_id = "deleteCategory", tag = "categories", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Category slug"), DeleteParams),
     responses(
         (status = 204, description = "Deleted; its products, if any, now belong to `reassignTo`"),

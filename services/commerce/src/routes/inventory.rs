@@ -25,14 +25,37 @@ pub struct AdjustmentRequest {
     /// Units added to on hand (negative: taken off), not 0, at most 10^9 either
     /// way; on hand never falls below reserved.
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(value_type = i64, required = true, minimum = -1000000000, maximum = 1000000000)]
+    #[schema(schema_with = delta_schema, required = true)]
     pub delta: Option<i64>,
     /// Why (a delivery, a count, breakage): 1-500 characters.
     #[schema(value_type = String, required = true, format = "text", max_length = 500)]
     pub reason: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/inventory/{sku}", tag = "inventory", security(("bearer" = [])),
+/// `delta`: -10^9 to -1 or 1 to 10^9. A 0 changes nothing and is refused
+/// (422), so the schema says it too (it said "not 0" in words only).
+fn delta_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{
+        KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+    };
+    let range = |min: i64, max: i64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+    };
+    let one_of = OneOfBuilder::new()
+        .item(range(-MAX_DELTA, -1))
+        .item(range(1, MAX_DELTA))
+        .description(Some(
+            "Units added to on hand (negative: taken off), not 0, at most 10^9 either way; on hand never falls below reserved.",
+        ))
+        .build();
+    Schema::OneOf(one_of)
+}
+
+#[utoipa::path(get, path = "/api/inventory/{sku}", operation_id = "getInventory", tag = "inventory", security(("bearer" = [])),
     params(("sku" = String, Path, description = "The variant's SKU, whatever its case")),
     responses(
         (status = 200, description = "The variant's stock", body = InventoryDto),
@@ -53,7 +76,7 @@ pub async fn get_one(
     Ok(HttpResponse::Ok().json(InventoryDto::from(&variant)))
 }
 
-#[utoipa::path(post, path = "/api/inventory/{sku}/adjustments", tag = "inventory", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/inventory/{sku}/adjustments", operation_id = "adjustInventory", tag = "inventory", security(("bearer" = [])),
     params(("sku" = String, Path, description = "The variant's SKU, whatever its case")),
     request_body = AdjustmentRequest,
     responses(
@@ -125,7 +148,7 @@ pub async fn adjust(
     )
 }
 
-#[utoipa::path(get, path = "/api/inventory/{sku}/ledger", tag = "inventory", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/inventory/{sku}/ledger", operation_id = "listLedger", tag = "inventory", security(("bearer" = [])),
     params(("sku" = String, Path, description = "The variant's SKU, whatever its case"), CursorQuery),
     responses(
         (status = 200, description = "The variant's ledger, newest first", body = LedgerPage),

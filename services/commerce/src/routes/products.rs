@@ -22,7 +22,8 @@ use crate::db::models::ProductView;
 use crate::db::products::{Lookup, NewProduct, ProductChanges};
 use crate::domain::{
     check_variants, etag, Attributes, ProductOption, Slug, Status, VariantFields,
-    MAX_DESCRIPTION_CHARS, MAX_PRODUCT_CATEGORIES, MAX_TITLE_CHARS, MAX_VARIANTS,
+    MAX_DESCRIPTION_CHARS, MAX_PRODUCT_CATEGORIES, MAX_SLUG_CHARS, MAX_TITLE_CHARS, MAX_VARIANTS,
+    SLUG_PATTERN,
 };
 use crate::dto::{ErrorEnvelope, ProductDto};
 use crate::errors::product_not_found;
@@ -34,8 +35,7 @@ pub struct OptionRequest {
     /// 1-50 characters, unique among the product's options whatever the case.
     #[schema(value_type = String, required = true, format = "text", max_length = 50)]
     pub name: Option<String>,
-    /// 1-100 values of 1-100 characters, unique whatever the case.
-    #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 100)]
+    #[schema(schema_with = crate::domain::values_schema, required = true)]
     pub values: Option<Vec<String>>,
 }
 
@@ -63,7 +63,7 @@ pub struct ProductRequest {
     /// The slugs of its categories (at most 20, each once), in display order;
     /// replaces the list.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Vec<String>, max_items = 20)]
+    #[schema(schema_with = category_slugs_schema)]
     pub categories: Option<Option<Vec<String>>>,
     /// Replaces the attributes.
     #[serde(default, deserialize_with = "double_option")]
@@ -103,7 +103,7 @@ pub struct NewProductRequest {
     status: String,
     /// The slugs of its categories (at most 20, each once), in display order.
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(schema_with = category_slugs_schema)]
     categories: Vec<String>,
     #[serde(default)]
     #[schema(schema_with = crate::domain::attributes_schema)]
@@ -139,7 +139,29 @@ fn category_slugs(raw: Vec<String>, errors: &mut FieldErrors) -> Vec<String> {
     if let Some(twice) = raw.iter().find(|slug| !seen.insert(slug.as_str())) {
         errors.add("categories", format!("lists {twice:?} twice"));
     }
+    // Checked before any query: a slug that cannot be one names no category,
+    // and one holding a NUL would reach PostgreSQL, which refuses it (400).
+    if let Some(bad) = raw.iter().find(|slug| Slug::parse(slug).is_err()) {
+        errors.add("categories", format!("{bad:?} is not a category slug"));
+    }
     raw
+}
+
+/// The schema of `categories`: category slugs, each once.
+fn category_slugs_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let slug = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(SLUG_PATTERN))
+        .max_length(Some(MAX_SLUG_CHARS));
+    ArrayBuilder::new()
+        .items(slug)
+        .description(Some(format!(
+            "The slugs of its categories (at most {MAX_PRODUCT_CATEGORIES}, each once), in display order; a PATCH replaces the list."
+        )))
+        .max_items(Some(MAX_PRODUCT_CATEGORIES))
+        .unique_items(true)
+        .build()
 }
 
 /// The product fields of a body; `complete` (POST) requires a title.
@@ -222,7 +244,7 @@ pub(crate) fn answer(
     Ok(response.json(product))
 }
 
-#[utoipa::path(get, path = "/api/products/{id}", tag = "products", security((), ("bearer" = [])),
+#[utoipa::path(get, path = "/api/products/{id}", operation_id = "getProduct", tag = "products", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Product id, or its slug")),
     responses(
         (status = 200, description = "The product; drafts and archived ones for admins only", body = ProductDto,
@@ -248,7 +270,7 @@ pub async fn get_one(
     answer(StatusCode::OK, view, &state)
 }
 
-#[utoipa::path(post, path = "/api/products", tag = "products", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/products", operation_id = "createProduct", tag = "products", security(("bearer" = [])),
     request_body = NewProductRequest,
     responses(
         (status = 201, description = "Created, with its `Location` and `ETag`", body = ProductDto,
@@ -314,7 +336,7 @@ pub async fn create(
     answer(StatusCode::CREATED, view, &state)
 }
 
-#[utoipa::path(patch, path = "/api/products/{id}", tag = "products", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/products/{id}", operation_id = "updateProduct", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id"),
         ("If-Match" = Option<String>, Header, description = "The ETag the change was made from; 412 when the product changed since")),
     request_body = ProductRequest,
@@ -354,7 +376,7 @@ pub async fn patch(
     answer(StatusCode::OK, view, &state)
 }
 
-#[utoipa::path(delete, path = "/api/products/{id}", tag = "products", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/products/{id}", operation_id = "deleteProduct", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id"),
         ("If-Match" = Option<String>, Header, description = "The ETag the deletion was decided on; 412 when the product changed since")),
     responses(

@@ -144,7 +144,7 @@ pub(crate) fn fields_of(
     })
 }
 
-#[utoipa::path(post, path = "/api/products/{id}/variants", tag = "products", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/products/{id}/variants", operation_id = "createVariant", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id"),
         ("If-Match" = Option<String>, Header, description = "The product's ETag the change was made from; 412 when it changed since")),
     request_body = NewVariantRequest,
@@ -185,7 +185,7 @@ fn ids_of(path: &(String, String)) -> Result<(Uuid, Uuid), ApiError> {
     ))
 }
 
-#[utoipa::path(patch, path = "/api/products/{id}/variants/{variantId}", tag = "products", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/products/{id}/variants/{variantId}", operation_id = "updateVariant", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id"),
         ("variantId" = Uuid, Path, description = "Variant id"),
         ("If-Match" = Option<String>, Header, description = "The product's ETag the change was made from; 412 when it changed since")),
@@ -219,7 +219,7 @@ pub async fn patch(
     answer(StatusCode::OK, view, &state)
 }
 
-#[utoipa::path(delete, path = "/api/products/{id}/variants/{variantId}", tag = "products", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/products/{id}/variants/{variantId}", operation_id = "deleteVariant", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id"),
         ("variantId" = Uuid, Path, description = "Variant id"),
         ("If-Match" = Option<String>, Header, description = "The product's ETag the deletion was decided on; 412 when it changed since")),

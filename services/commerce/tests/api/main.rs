@@ -7,6 +7,7 @@ mod helpers;
 mod basics;
 mod categories;
 mod concurrency;
+mod contract;
 mod inventory;
 mod products;
 mod variants;
