@@ -14,6 +14,7 @@ use crate::db::categories::{CategoryChanges, NewCategory};
 use crate::domain::{position, Slug, MAX_NAME_CHARS};
 use crate::dto::{CategoryDto, CategoryTree, ErrorEnvelope};
 use crate::errors::category_not_found;
+use crate::routes::present;
 use crate::state::AppState;
 
 /// `POST` needs `name`; `PATCH` takes any field, and `parentId: null` makes the
@@ -75,24 +76,15 @@ pub struct DeleteParams {
 
 fn changes_of(body: CategoryRequest, complete: bool) -> Result<CategoryChanges, ApiError> {
     let mut errors = FieldErrors::new();
-    let mut changes = CategoryChanges::default();
-    match body.slug {
-        Some(Some(raw)) => match Slug::parse(&raw) {
-            Ok(slug) => changes.slug = Some(slug),
-            Err(e) => errors.add("slug", e),
-        },
-        Some(None) => errors.add("slug", "must not be null"),
-        None => {}
-    }
-    match body.name {
-        Some(Some(raw)) => match bounded_text(&raw, MAX_NAME_CHARS) {
-            Ok(name) => changes.name = Some(name),
-            Err(e) => errors.add("name", e),
-        },
-        Some(None) => errors.add("name", "must not be null"),
-        None if complete => errors.add("name", "is required"),
-        None => {}
-    }
+    let mut changes = CategoryChanges {
+        slug: present(&mut errors, "slug", body.slug, false, |raw: String| {
+            Slug::parse(&raw)
+        }),
+        name: present(&mut errors, "name", body.name, complete, |raw| {
+            bounded_text(&raw, MAX_NAME_CHARS)
+        }),
+        ..CategoryChanges::default()
+    };
     match body.parent_id {
         Some(Some(raw)) => match Uuid::parse_str(raw.trim()) {
             Ok(id) => changes.parent_id = Some(Some(id)),
@@ -101,14 +93,7 @@ fn changes_of(body: CategoryRequest, complete: bool) -> Result<CategoryChanges, 
         Some(None) => changes.parent_id = Some(None),
         None => {}
     }
-    match body.position {
-        Some(Some(raw)) => match position(raw) {
-            Ok(p) => changes.position = Some(p),
-            Err(e) => errors.add("position", e),
-        },
-        Some(None) => errors.add("position", "must not be null"),
-        None => {}
-    }
+    changes.position = present(&mut errors, "position", body.position, false, position);
     errors.into_result()?;
     Ok(changes)
 }

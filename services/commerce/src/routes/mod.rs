@@ -7,7 +7,7 @@ pub mod variants;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
-use common::ApiError;
+use common::{ApiError, FieldErrors};
 use uuid::Uuid;
 
 use crate::domain::IfMatch;
@@ -60,4 +60,29 @@ pub fn if_match(req: &HttpRequest) -> IfMatch {
             .get_all(header::IF_MATCH)
             .map(|v| v.to_str().unwrap_or("\"unreadable\"")),
     )
+}
+
+/// A field of a write that may be absent but never `null`: the parsed value
+/// when it is there and valid, else `None` with the reason in `errors` (also
+/// when it is `required` and absent).
+pub(crate) fn present<R, T, E: Into<String>>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<Option<R>>,
+    required: bool,
+    parse: impl FnOnce(R) -> Result<T, E>,
+) -> Option<T> {
+    match value {
+        Some(Some(raw)) => parse(raw).map_err(|e| errors.add(field, e)).ok(),
+        Some(None) => {
+            errors.add(field, "must not be null");
+            None
+        }
+        None => {
+            if required {
+                errors.add(field, "is required");
+            }
+            None
+        }
+    }
 }

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::variants::{NewVariantRequest, VariantRequest};
-use super::{if_match, uuid_of};
+use super::{if_match, present, uuid_of};
 use crate::db;
 use crate::db::models::ProductView;
 use crate::db::products::{Lookup, NewProduct, ProductChanges};
@@ -166,24 +166,15 @@ fn category_slugs_schema() -> utoipa::openapi::Array {
 
 /// The product fields of a body; `complete` (POST) requires a title.
 fn changes_of(body: ProductRequest, complete: bool, errors: &mut FieldErrors) -> ProductChanges {
-    let mut changes = ProductChanges::default();
-    match body.slug {
-        Some(Some(raw)) => match Slug::parse(&raw) {
-            Ok(slug) => changes.slug = Some(slug),
-            Err(e) => errors.add("slug", e),
-        },
-        Some(None) => errors.add("slug", "must not be null"),
-        None => {}
-    }
-    match body.title {
-        Some(Some(raw)) => match bounded_text(&raw, MAX_TITLE_CHARS) {
-            Ok(title) => changes.title = Some(title),
-            Err(e) => errors.add("title", e),
-        },
-        Some(None) => errors.add("title", "must not be null"),
-        None if complete => errors.add("title", "is required"),
-        None => {}
-    }
+    let mut changes = ProductChanges {
+        slug: present(errors, "slug", body.slug, false, |raw: String| {
+            Slug::parse(&raw)
+        }),
+        title: present(errors, "title", body.title, complete, |raw| {
+            bounded_text(&raw, MAX_TITLE_CHARS)
+        }),
+        ..ProductChanges::default()
+    };
     match body.description {
         Some(Some(raw)) => match bounded_multiline(&raw, MAX_DESCRIPTION_CHARS) {
             Ok(description) => changes.description = Some(description),
@@ -192,14 +183,9 @@ fn changes_of(body: ProductRequest, complete: bool, errors: &mut FieldErrors) ->
         Some(None) => changes.description = Some(None),
         None => {}
     }
-    match body.status {
-        Some(Some(raw)) => match Status::parse(&raw) {
-            Ok(status) => changes.status = Some(status),
-            Err(e) => errors.add("status", e),
-        },
-        Some(None) => errors.add("status", "must not be null"),
-        None => {}
-    }
+    changes.status = present(errors, "status", body.status, false, |raw| {
+        Status::parse(&raw)
+    });
     match body.categories {
         Some(Some(raw)) => changes.categories = Some(category_slugs(raw, errors)),
         Some(None) => errors.add("categories", "must not be null"),
