@@ -62,8 +62,7 @@ $$;
 
 -- Likes (p_like) or unlikes a video for a person, who must be able to see it
 -- (ready, or theirs). No row when they cannot; else the video's like count
--- after, its author, and the author's changed notification (NULL when none).
--- A video deleted meanwhile raises a foreign-key violation. The shared rows
+-- after, its author, and the author's changed notification (NULL when none). The shared rows
 -- are written last: the notification group, the video's counter, then its
 -- author's (the order every writer of both counters takes them in).
 CREATE FUNCTION set_video_like(
@@ -76,9 +75,15 @@ DECLARE
     changed INT;
     delta INT := CASE WHEN p_like THEN 1 ELSE -1 END;
 BEGIN
+    -- KEY SHARE, the lock the like's foreign key takes anyway, taken first for
+    -- an unlike too: likers never wait on each other for it, and a delete of the
+    -- video (FOR UPDATE) waits until they are done, or they until it is (and
+    -- find nothing). Without it an unlike holding its like row would wait on
+    -- the deleting transaction for the counter while that waits on the row.
     SELECT videos.author_issuer, videos.author_subject, videos.like_count INTO v FROM videos
     WHERE id = p_video
-      AND (status = 'ready' OR (videos.author_issuer = p_issuer AND videos.author_subject = p_subject));
+      AND (status = 'ready' OR (videos.author_issuer = p_issuer AND videos.author_subject = p_subject))
+    FOR KEY SHARE;
     IF NOT FOUND THEN
         RETURN;
     END IF;
