@@ -10,6 +10,43 @@ pub struct CommerceSettings {
     /// shop has one currency; changing it re-labels every price.
     #[serde(default = "d_currency", deserialize_with = "currency_code")]
     pub shop_currency: String,
+    /// The text-search configuration of product search (`english`, `german`,
+    /// `simple`, ...): any of PostgreSQL's `pg_ts_config`.
+    #[serde(default = "d_search_language")]
+    pub shop_search_language: String,
+    /// An order unpaid this long after it was placed expires and its stock is
+    /// released.
+    #[serde(default = "d_payment_timeout")]
+    pub order_payment_timeout_secs: u64,
+    /// How often the sweeper looks for expired orders.
+    #[serde(default = "d_sweep_every")]
+    pub order_sweep_secs: u64,
+    /// How often analytics events are rolled up into hourly counts.
+    #[serde(default = "d_rollup_every")]
+    pub analytics_rollup_secs: u64,
+    /// The largest product image accepted, in bytes.
+    #[serde(default = "d_image_max")]
+    pub product_image_max_bytes: usize,
+}
+
+fn d_search_language() -> String {
+    "english".to_owned()
+}
+
+fn d_payment_timeout() -> u64 {
+    1800
+}
+
+fn d_sweep_every() -> u64 {
+    15
+}
+
+fn d_rollup_every() -> u64 {
+    10
+}
+
+fn d_image_max() -> usize {
+    10 * 1024 * 1024
 }
 
 fn d_currency() -> String {

@@ -38,11 +38,24 @@ impl Service for Commerce {
     }
 
     async fn build(settings: Settings<CommerceSettings>) -> anyhow::Result<App<AppState>> {
-        let foundation = Foundation::connect(&settings.common, Self::MIGRATIONS).await?;
+        let mut foundation = Foundation::connect(&settings.common, Self::MIGRATIONS).await?;
         let verifier = foundation.verifier(&settings.common, None);
+        let storage = common::storage::Storage::open(&settings.storage)?;
+        routes::orders::spawn_sweeper(
+            &mut foundation.tasks,
+            foundation.db.clone(),
+            &settings.service,
+        );
+        routes::analytics::spawn_rollups(
+            &mut foundation.tasks,
+            foundation.db.clone(),
+            &settings.service,
+        );
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),
             settings: settings.service.clone(),
+            storage,
+            limiter: common::ratelimit::RateLimiter::new(foundation.redis.clone()),
         });
         Launch::new(foundation, state, verifier, routes::configure).start::<Self>(&settings.common)
     }

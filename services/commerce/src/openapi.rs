@@ -3,7 +3,9 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{categories, inventory, products, variants};
+use crate::routes::{
+    analytics, cart, categories, images, inventory, orders, products, search, variants,
+};
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -27,8 +29,14 @@ struct ApiDoc;
 
 /// The finished document: what is served and committed.
 pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(search::ApiDoc::openapi());
+    doc.merge(images::ApiDoc::openapi());
+    doc.merge(cart::ApiDoc::openapi());
+    doc.merge(orders::ApiDoc::openapi());
+    doc.merge(analytics::ApiDoc::openapi());
     common::openapi::finish(
-        ApiDoc::openapi(),
+        doc,
         "Reelstack commerce",
         "A shop's catalog: a category tree, products with attributes, options and variants priced in minor units, and their stock with a ledger of every change. Reads of active products are public; writes need the admin role.",
     )

@@ -1,4 +1,6 @@
 use common::db::Db;
+use common::ratelimit::RateLimiter;
+use common::storage::Storage;
 
 use crate::config::CommerceSettings;
 
@@ -6,4 +8,8 @@ use crate::config::CommerceSettings;
 pub struct AppState {
     pub db: Db,
     pub settings: CommerceSettings,
+    /// Product images and their thumbnails.
+    pub storage: Storage,
+    /// Per-account and per-address limits (Redis; open when it is down).
+    pub limiter: RateLimiter,
 }

@@ -1,10 +1,21 @@
 //! Diesel models and queries of the commerce database. Every function takes a
 //! connection and runs inside `Db::run` on the blocking pool.
 
+pub mod analytics;
+pub mod carts;
 pub mod categories;
+pub mod images;
 pub mod inventory;
 pub mod models;
+pub mod orders;
 pub mod products;
+#[rustfmt::skip]
+pub mod schema_analytics;
+#[rustfmt::skip]
+pub mod schema_images;
+#[rustfmt::skip]
+pub mod schema_orders;
+pub mod search;
 #[rustfmt::skip]
 pub mod schema;
 pub mod variants;

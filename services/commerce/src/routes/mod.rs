@@ -1,8 +1,13 @@
 //! HTTP routes of the commerce service.
 
+pub mod analytics;
+pub mod cart;
 pub mod categories;
+pub mod images;
 pub mod inventory;
+pub mod orders;
 pub mod products;
+pub mod search;
 pub mod variants;
 
 use actix_web::http::header;
@@ -13,6 +18,12 @@ use uuid::Uuid;
 use crate::domain::IfMatch;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Before `/api/products/{id}`: `suggest` is not an id.
+    search::configure(cfg);
+    images::configure(cfg);
+    cart::configure(cfg);
+    orders::configure(cfg);
+    analytics::configure(cfg);
     cfg.route("/api/categories", web::get().to(categories::list))
         .route("/api/categories", web::post().to(categories::create))
         .route("/api/categories/{slug}", web::get().to(categories::get_one))

@@ -1,0 +1,1 @@
+// Diesel tables of analytics (written by hand; the migrations are the truth).

@@ -1,0 +1,11 @@
+//! The signed-in user's cart, priced at current prices.
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}
+
+/// This module's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths())]
+pub struct ApiDoc;

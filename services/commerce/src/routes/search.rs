@@ -1,0 +1,11 @@
+//! Search over active products with facets, and suggestions as one types.
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}
+
+/// This module's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths())]
+pub struct ApiDoc;
