@@ -11,6 +11,14 @@ pub struct TestApp {
     pub api: Client,
     pub issuer: TestIssuer,
     pub db: TestDb,
+    /// Where the app keeps images; removed with it.
+    pub storage_dir: std::path::PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.storage_dir);
+    }
 }
 
 testkit::deref_to_client!(TestApp);
@@ -24,8 +32,10 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     testkit::init_tracing();
     let db = TestDb::of::<Commerce>().expect("test database");
     let issuer = TestIssuer::start().await;
+    let storage_dir = std::env::temp_dir().join(format!("commerce-{}", uuid::Uuid::now_v7()));
     let env = Env::new(&db.url)
         .set("REDIS_URL", testkit::redis_url())
+        .set("STORAGE_DIR", storage_dir.display().to_string())
         .set("AUTH_JWKS_URL", issuer.jwks_url.clone())
         .with(overrides);
     let spawned = testkit::spawn::<Commerce>(env).await;
@@ -33,6 +43,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         api: spawned.client,
         issuer,
         db,
+        storage_dir,
     }
 }
 

@@ -4,10 +4,15 @@
 
 mod helpers;
 
+mod analytics;
 mod basics;
+mod cart;
 mod categories;
 mod concurrency;
 mod contract;
+mod images;
 mod inventory;
+mod orders;
 mod products;
+mod search;
 mod variants;

@@ -1,0 +1,4 @@
+//! analytics: API tests.
+
+#[allow(unused_imports)]
+use crate::helpers::*;

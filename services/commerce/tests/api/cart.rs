@@ -1,0 +1,4 @@
+//! cart: API tests.
+
+#[allow(unused_imports)]
+use crate::helpers::*;

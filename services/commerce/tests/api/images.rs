@@ -1,0 +1,4 @@
+//! images: API tests.
+
+#[allow(unused_imports)]
+use crate::helpers::*;

@@ -1,0 +1,4 @@
+//! orders: API tests.
+
+#[allow(unused_imports)]
+use crate::helpers::*;

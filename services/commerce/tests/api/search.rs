@@ -1,0 +1,4 @@
+//! search: API tests.
+
+#[allow(unused_imports)]
+use crate::helpers::*;
