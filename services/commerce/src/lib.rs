@@ -41,6 +41,7 @@ impl Service for Commerce {
         let mut foundation = Foundation::connect(&settings.common, Self::MIGRATIONS).await?;
         let verifier = foundation.verifier(&settings.common, None);
         let storage = common::storage::Storage::open(&settings.storage)?;
+        routes::search::prepare(&foundation.db, &settings.service).await?;
         routes::orders::spawn_sweeper(
             &mut foundation.tasks,
             foundation.db.clone(),

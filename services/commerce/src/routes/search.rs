@@ -9,3 +9,12 @@ pub fn configure(_cfg: &mut web::ServiceConfig) {}
 #[derive(OpenApi)]
 #[openapi(paths())]
 pub struct ApiDoc;
+
+/// Readies search for the configured language before the service answers
+/// (a no-op until it is built).
+pub async fn prepare(
+    _db: &common::db::Db,
+    _settings: &crate::config::CommerceSettings,
+) -> anyhow::Result<()> {
+    Ok(())
+}
