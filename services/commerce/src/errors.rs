@@ -88,3 +88,67 @@ pub fn below_reserved(variant: &crate::db::models::Variant, delta: i64) -> ApiEr
         "delta": delta,
     }))
 }
+
+pub const INSUFFICIENT_STOCK: &str = "INSUFFICIENT_STOCK";
+pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
+pub const VARIANT_ORDERED: &str = "VARIANT_ORDERED";
+
+pub fn order_not_found() -> ApiError {
+    ApiError::not_found("Order")
+}
+
+/// Fewer than `requested` units of the variant can be sold now.
+pub fn insufficient_stock(
+    variant_id: uuid::Uuid,
+    sku: &str,
+    requested: i64,
+    available: i64,
+) -> ApiError {
+    ApiError::coded(
+        StatusCode::CONFLICT,
+        INSUFFICIENT_STOCK,
+        "Not enough of this variant is available",
+    )
+    .with_details(json!({
+        "variantId": variant_id,
+        "sku": sku,
+        "requested": requested,
+        "available": available,
+    }))
+}
+
+/// An order's total does not fit the counters (never for a real basket).
+pub fn total_too_large() -> ApiError {
+    ApiError::validation("lines", "the order's total is too large")
+}
+
+/// An order in status `from` cannot become `to`.
+pub fn invalid_transition(from: &str, to: &str) -> ApiError {
+    ApiError::coded(
+        StatusCode::CONFLICT,
+        INVALID_TRANSITION,
+        format!("An order that is {from} cannot become {to}"),
+    )
+    .with_details(json!({ "status": from, "to": to }))
+}
+
+/// Orders name the variant: it stays (archive its product instead).
+pub fn variant_ordered() -> ApiError {
+    ApiError::coded(
+        StatusCode::CONFLICT,
+        VARIANT_ORDERED,
+        "Orders name this variant; archive the product instead",
+    )
+}
+
+pub const CART_FULL: &str = "CART_FULL";
+
+/// The cart holds `max` variants already.
+pub fn cart_full(max: i64) -> ApiError {
+    ApiError::coded(
+        StatusCode::CONFLICT,
+        CART_FULL,
+        format!("A cart holds at most {max} different variants"),
+    )
+    .with_details(json!({ "max": max }))
+}

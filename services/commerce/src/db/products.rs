@@ -284,14 +284,30 @@ pub fn update(
     })
 }
 
-/// `Ok(false)` when there is no product `id`.
-pub fn delete(conn: &mut PgConnection, id: Uuid, if_match: &IfMatch) -> Result<bool, ApiError> {
+/// What deleting a product did.
+pub enum Deletion {
+    Deleted,
+    /// Orders name it: archived instead (hidden from customers, kept for the
+    /// orders' lines and reports).
+    Archived(Box<ProductView>),
+    NotFound,
+}
+
+/// Deletes product `id`, or archives it when orders name it.
+pub fn delete(conn: &mut PgConnection, id: Uuid, if_match: &IfMatch) -> Result<Deletion, ApiError> {
     conn.transaction(|conn| {
         let Some(current) = lock(conn, id)? else {
-            return Ok(false);
+            return Ok(Deletion::NotFound);
         };
         check_revision(if_match, current.version)?;
+        if super::orders::product_is_ordered(conn, id)? {
+            diesel::update(products::table.find(id))
+                .set(products::status.eq(crate::domain::Status::Archived.as_str()))
+                .execute(conn)?;
+            let product = bump(conn, id)?;
+            return Ok(Deletion::Archived(Box::new(view(conn, product)?)));
+        }
         diesel::delete(products::table.find(id)).execute(conn)?;
-        Ok(true)
+        Ok(Deletion::Deleted)
     })
 }

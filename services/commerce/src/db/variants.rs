@@ -201,6 +201,9 @@ pub fn delete(
             return Ok(None);
         };
         check_revision(if_match, product.version)?;
+        if super::orders::variant_is_ordered(conn, variant_id)? {
+            return Err(errors::variant_ordered());
+        }
         let deleted = diesel::delete(
             variants::table
                 .filter(variants::id.eq(variant_id))

@@ -367,6 +367,8 @@ pub async fn patch(
         ("If-Match" = Option<String>, Header, description = "The ETag the deletion was decided on; 412 when the product changed since")),
     responses(
         (status = 204, description = "Deleted with its variants"),
+        (status = 200, description = "Archived instead, because orders name it: the product, now `archived`, with its new `ETag`", body = ProductDto,
+            headers(("ETag" = String, description = "The product's new revision"))),
         (status = 403, description = "FORBIDDEN: not an admin", body = ErrorEnvelope),
         (status = 404, description = "No such product", body = ErrorEnvelope),
         (status = 412, description = "PRECONDITION_FAILED: If-Match names another revision (details.etag is the current one)", body = ErrorEnvelope),
@@ -379,14 +381,19 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_of(&path, product_not_found)?;
     let condition = if_match(&req);
-    let deleted = state
+    let deletion = state
         .db
         .run(move |conn| db::products::delete(conn, id, &condition))
         .await?;
-    if deleted {
-        tracing::info!(product.id = %id, admin = %admin.0.subject, "product deleted");
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(product_not_found())
+    match deletion {
+        db::products::Deletion::Deleted => {
+            tracing::info!(product.id = %id, admin = %admin.0.subject, "product deleted");
+            Ok(HttpResponse::NoContent().finish())
+        }
+        db::products::Deletion::Archived(view) => {
+            tracing::info!(product.id = %id, admin = %admin.0.subject, "product archived: orders name it");
+            answer(StatusCode::OK, *view, &state)
+        }
+        db::products::Deletion::NotFound => Err(product_not_found()),
     }
 }

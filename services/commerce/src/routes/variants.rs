@@ -228,6 +228,7 @@ pub async fn patch(
             headers(("ETag" = String, description = "The product's new revision"))),
         (status = 403, description = "FORBIDDEN: not an admin", body = ErrorEnvelope),
         (status = 404, description = "No such product, or no such variant of it", body = ErrorEnvelope),
+        (status = 409, description = "VARIANT_ORDERED: orders name the variant (archive the product instead)", body = ErrorEnvelope),
         (status = 412, description = "PRECONDITION_FAILED: If-Match names another revision (details.etag is the current one)", body = ErrorEnvelope),
     ))]
 pub async fn delete(
