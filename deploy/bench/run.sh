@@ -38,10 +38,15 @@ cat > "$RUN/bench-gateway.conf" <<CONF
         location = /__bench/meetings/live { proxy_pass http://meeting_user_sync/health/live; }
         location /__bench/files/ { alias $RUN/storage/; }
         location /__bench/seeded/ { proxy_pass http://social_seeded/; }
+        location /__bench/shop/ { proxy_pass http://shop_seeded/; }
 CONF
 cat > "$RUN/bench-gateway-http.conf" <<CONF
     upstream social_seeded {
         server 127.0.0.1:8095;
+        keepalive 32;
+    }
+    upstream shop_seeded {
+        server 127.0.0.1:8096;
         keepalive 32;
     }
 CONF
@@ -147,6 +152,7 @@ SOCKETS="$(LIVE_BENCH_GATEWAY="$GW" LIVE_BENCH_CLERK="http://127.0.0.1:$CLERK_SI
   LIVE_BENCH_SOCKETS=200 LIVE_BENCH_MESSAGES=50 "$ROOT/target/release/live-bench")" || die "live benchmark failed"
 
 source "$ROOT/deploy/bench/social.sh"
+source "$ROOT/deploy/bench/commerce.sh"
 
 python3 - "$OUT" <<PY
 import json, sys
@@ -157,6 +163,7 @@ live, popular = json.loads('''$LIVE'''), json.loads('''$POPULAR''')
 coalesce, library = json.loads('''$COALESCE'''), json.loads('''$LIBRARY''')
 meetings_live, profile_get, sockets = json.loads('''$MEETINGS_LIVE'''), json.loads('''$PROFILE_GET'''), json.loads('''$SOCKETS''')
 social = json.loads('''$SOCIAL_JSON''')
+commerce = json.loads('''$COMMERCE_JSON''')
 pg = float("$PGBENCH_TPS" or 0)
 cores = int("$CORES")
 limit = cores / (hash_["reusedMemoryMs"] / 1000.0)
@@ -185,6 +192,7 @@ report = {
     "live": {**sockets, "p99TargetMs": 50, "perSocketTargetKiB": 64},
   },
   "social": social,
+  "commerce": commerce,
 }
 json.dump(report, open(f"{out}/report.json", "w"), indent=2)
 def ok(b): return "pass" if b else "FAIL"
@@ -201,6 +209,19 @@ def social_rows(s):
     f"| {mib(u['bytes']):.0f} MiB multipart upload via gateway | resident memory {u['rssBeforeKiB']/1024:.1f} -> peak {u['rssPeakKiB']/1024:.1f} MiB (+{u['growthKiB']/1024:.1f} MiB), {u['mbPerSec']:.0f} MB/s | | | growth < 32 MiB | {ok(u['growthKiB'] < 32 * 1024)} |",
     f"| processing a 10 s 720p clip (median of {p['runs']}), 202 to ready | {p['medianPipelineMs']/1000:.2f} s | the same ffprobe/ffmpeg commands alone {p['medianReferenceMs']/1000:.2f} s | {p['ratio']:.2f} | <= 1.2 | {ok(p['ratio'] <= 1.2)} |",
   ]
+def commerce_rows(c):
+  s, p, o, u, e = c["search"], c["productBySlug"], c["oversell"], c["orderPlacement"], c["eventIngestion"]
+  rows = []
+  for name, label in (("plain", "a plain query"), ("filtered", "a filtered query"), ("typo", "a typo")):
+    w = s[name]
+    rows.append(f"| search with facets over {s['products']:,} products, {label} ({w['total']:,} found, c={s['concurrency']}) | p50 {w['p50Ms']:.2f} ms, p99 {w['p99Ms']:.2f} ms, {w['rps']:.0f} req/s | | | p50 < 20 ms, p99 < 60 ms | {ok(w['p50Ms'] < 20 and w['p99Ms'] < 60 and w['non2xx'] == 0)} |")
+  rows += [
+    f"| GET /api/products/{{slug}} via gateway (c=32) | {p['rps']:.0f} req/s, p50 {p['p50Ms']:.2f} ms, p99 {p['p99Ms']:.2f} ms | commerce /health/live via gateway {p['healthLiveViaGateway']['rps']:.0f} req/s | {p['ratio']:.2f} | >= 0.5 | {ok(p['ratio'] >= 0.5)} |",
+    f"| {o['orders']} concurrent orders for the last {o['units']} units | {o['placed']} placed, {o['insufficientStock']} INSUFFICIENT_STOCK, other {o['other']}; on hand {o['onHandAfter']}, reserved {o['reservedAfter']} | | | exactly 10 placed | {ok(o['placed'] == 10 and o['insufficientStock'] == o['orders'] - 10 and o['reservedAfter'] == 10)} |",
+    f"| uncontended order placement via gateway (c={u['concurrency']}) | {u['rps']:.0f} orders/s, p50 {u['p50Ms']:.2f} ms, p99 {u['p99Ms']:.2f} ms | pgbench -b tpcb-like {u['pgbenchTpcbLikeTps']:.0f} tps | {u['ratio']:.2f} | >= 0.2 | {ok(u['ratio'] >= 0.2 and u['non2xx'] == 0)} |",
+    f"| event ingestion via gateway, batches of {e['batch']} | {e['eventsPerSec']:.0f} events/s, p99 {e['p99Ms']:.1f} ms; rollups caught up {e['rollupLagSeconds']:.1f} s after | | | >= 5,000 events/s, lag < 60 s | {ok(e['eventsPerSec'] >= 5000 and e['rollupCaughtUp'] and e['rollupLagSeconds'] < 60 and e['non2xx'] == 0)} |",
+  ]
+  return rows
 a = report["argon2id"]
 lines = [
   "# Reelstack benchmark report", "",
@@ -217,6 +238,7 @@ lines = [
   f"| chat to {sockets['sockets']} live sockets on {sockets['replicas']} replicas ({sockets['messages']} messages) | p50 {sockets['p50Ms']:.1f} ms, p99 {sockets['p99Ms']:.1f} ms, {sockets['deliveries']}/{sockets['expectedDeliveries']} delivered | | | p99 < 50 ms, all delivered | {ok(sockets['p99Ms'] < 50 and sockets['deliveries'] == sockets['expectedDeliveries'])} |",
   f"| resident memory per idle live socket | {sockets['perSocketKiB']:.1f} KiB ({sockets['rssBeforeKiB']/1024:.1f} -> {sockets['rssAfterKiB']/1024:.1f} MiB over both replicas) | | | < 64 KiB | {ok(sockets['perSocketKiB'] < 64)} |",
   *social_rows(social),
+  *commerce_rows(commerce),
   f"| auth resident memory | idle {report['authRssKiB']['idle']/1024:.1f} MiB, after /me load {report['authRssKiB']['afterMeLoad']/1024:.1f} MiB, after storm {report['authRssKiB']['afterLoginStorm']/1024:.1f} MiB | | | idle < 30 MiB | {ok(report['authRssKiB']['idle'] < 30*1024)} |",
   "", "## Argon2id single-hash time (m=19456 KiB, t=2, p=1)", "",
   f"- Reelstack (reused memory buffers, release profile): **{a['reelstackSingleHashMs']:.1f} ms**",
