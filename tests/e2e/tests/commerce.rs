@@ -191,6 +191,74 @@ async fn an_admin_stocks_a_product_that_the_public_reads_and_a_customer_cannot_c
     .await;
     envelope(resp, StatusCode::FORBIDDEN, "FORBIDDEN").await;
 
+    // The customer's cart becomes an order (`location = /api/cart`,
+    // `/api/orders`), placed once for one Idempotency-Key, paid and fulfilled
+    // by the admin (`/api/admin/orders/`): the stock follows.
+    let variant = read["variants"][0]["id"].as_str().unwrap().to_owned();
+    let cart = ok(
+        Method::PUT,
+        &format!("/api/cart/items/{variant}"),
+        Some(&customer),
+        Some(json!({"quantity": 2})),
+    )
+    .await;
+    assert_eq!(cart["totalMinor"], 2 * 8999);
+    let place = || {
+        http()
+            .post(format!("{}/api/orders", gateway()))
+            .bearer_auth(&customer)
+            .header("idempotency-key", format!("e2e-{id}"))
+            .send()
+    };
+    let resp = place().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let order: Value = resp.json().await.unwrap();
+    assert_eq!(order["status"], "placed");
+    let again = place().await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let order_id = order["id"].as_str().unwrap();
+    let stock = ok(
+        Method::GET,
+        &format!("/api/inventory/{sku}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (stock["reserved"].as_i64(), stock["available"].as_i64()),
+        (Some(2), Some(10))
+    );
+    let mine = ok(Method::GET, "/api/orders", Some(&customer), None).await;
+    assert_eq!(mine["items"][0]["id"], order_id);
+    ok(
+        Method::POST,
+        &format!("/api/admin/orders/{order_id}/paid"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let done = ok(
+        Method::POST,
+        &format!("/api/admin/orders/{order_id}/fulfil"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(done["status"], "fulfilled");
+    let stock = ok(
+        Method::GET,
+        &format!("/api/inventory/{sku}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (stock["onHand"].as_i64(), stock["reserved"].as_i64()),
+        (Some(10), Some(0))
+    );
+    let resp = call(Method::GET, "/api/admin/orders", Some(&customer), None).await;
+    envelope(resp, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+
     // A draft is the admins' only: 404 to the public.
     let draft = ok(
         Method::POST,
