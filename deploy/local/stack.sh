@@ -68,6 +68,8 @@ service_env() {
     commerce)
       # The shop's one currency (ISO 4217); every price is in its minor units.
       echo "SHOP_CURRENCY=${SHOP_CURRENCY:-EUR}"
+      # Product images, beside the other services' uploads.
+      echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
       ;;
     media-catalog)
       echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
