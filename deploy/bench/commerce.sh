@@ -98,7 +98,7 @@ wrk -t2 -c16 -d"${DURATION}s" --latency -s "$ROOT/deploy/bench/commerce.lua" "$S
   -- events "$OUT/event-products.txt" > "$OUT/events.txt"
 # Lag: from the last accepted event until the hourly rollups count every view.
 ROLLUP_LAG="$(commerce_py wait-sql "$(db_url "$SHOP_DB")" \
-  "SELECT (SELECT COALESCE(SUM(views), 0) FROM analytics_hourly) >= (SELECT count(*) FROM analytics_events WHERE type = 'product_view' AND counted)" 120)"
+  "SELECT (SELECT COALESCE(SUM(views), 0) FROM analytics_hourly) >= (SELECT count(*) FROM analytics_events WHERE kind = 'product_view' AND counted)" 120)"
 
 stop_pidfile "$PIDS/replica-commerce-$SHOP_PORT.pid" "commerce-$SHOP_PORT"
 psql "$(admin_url)" -qc "DROP DATABASE IF EXISTS $SHOP_DB" >/dev/null

@@ -25,7 +25,7 @@ start_postgres; start_redis; create_databases
 # themselves, not the path under test.
 export AUTH_RL_LOGIN_PER_IP_PER_MIN=0 AUTH_RL_LOGIN_PER_ACCOUNT_PER_MIN=0 AUTH_RL_SIGNUP_PER_IP_PER_HOUR=0
 export GATEWAY_RATE_PER_SEC=1000000 GATEWAY_RATE_BURST=1000000 GATEWAY_ACCESS_LOG=off LOG_FORMAT=json RUST_LOG=warn
-export VIDEOS_PER_USER_PER_HOUR=1000000 UPLOADS_PER_USER_PER_HOUR=1000000
+export VIDEOS_PER_USER_PER_HOUR=1000000 UPLOADS_PER_USER_PER_HOUR=1000000 ANALYTICS_EVENTS_PER_IP_PER_MIN=0
 # The catalog scenarios count calls at tmdb-sim, never at TMDB; the live scenario
 # makes its users at clerk-sim.
 unset TMDB_API_KEY TMDB_READ_ACCESS_TOKEN

@@ -24,6 +24,10 @@ pub struct CommerceSettings {
     /// How often analytics events are rolled up into hourly counts.
     #[serde(default = "d_rollup_every")]
     pub analytics_rollup_secs: u64,
+    /// Analytics ingestion requests per client address per minute (0: no
+    /// limit); a batch of up to 100 events is one request.
+    #[serde(default = "d_events_per_ip")]
+    pub analytics_events_per_ip_per_min: u64,
     /// The largest product image accepted, in bytes.
     #[serde(default = "d_image_max")]
     pub product_image_max_bytes: usize,
@@ -43,6 +47,10 @@ fn d_sweep_every() -> u64 {
 
 fn d_rollup_every() -> u64 {
     10
+}
+
+fn d_events_per_ip() -> u64 {
+    6000
 }
 
 fn d_image_max() -> usize {
