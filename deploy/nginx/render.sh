@@ -123,7 +123,15 @@ ROUTES
         location = /api/categories { proxy_pass http://commerce; }
         location /api/categories/ { proxy_pass http://commerce; }
         location = /api/products { proxy_pass http://commerce; }
-        location /api/products/ { proxy_pass http://commerce; }
+        location /api/products/ {
+            proxy_pass http://commerce;
+            # Image uploads: up to 10 MB of image (PRODUCT_IMAGE_MAX_BYTES) plus
+            # the multipart framing.
+            location ~ ^/api/products/[^/]+/images$ {
+                client_max_body_size 11m;
+                proxy_pass http://commerce;
+            }
+        }
         location /api/inventory/ { proxy_pass http://commerce; }
         location = /api/cart { proxy_pass http://commerce; }
         location /api/cart/ { proxy_pass http://commerce; }

@@ -15,7 +15,8 @@
 //!   [`idempotency`] (`Idempotency-Key` answers stored and replayed), [`tasks`]
 //!   (supervised background tasks), [`pagination`], [`domain`] (validated values
 //!   several services accept), `storage` (object storage, with the `storage`
-//!   feature).
+//!   feature), `images` (uploaded pictures: type, decoding, thumbnails, with
+//!   the `images` feature).
 
 pub mod client;
 pub mod config;
@@ -26,6 +27,8 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod idempotency;
+#[cfg(feature = "images")]
+pub mod images;
 pub mod issuer;
 pub mod json;
 pub mod metrics;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 pub use common::error::{ErrorBody, ErrorEnvelope};
 
 use crate::db::categories::Placed;
+use crate::db::images::ProductImage;
 use crate::db::models::{CategoryRef, LedgerEntry, ProductView, Variant};
 use crate::domain::{default_variant_title, OptionValues, ProductOption, Status};
 
@@ -120,6 +121,8 @@ pub struct ProductDto {
     pub options: Vec<ProductOption>,
     /// In the order they were added.
     pub variants: Vec<VariantDto>,
+    /// In display order (`PUT /api/products/{id}/images/order` changes it).
+    pub images: Vec<ImageDto>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -130,6 +133,7 @@ impl ProductDto {
             product,
             categories,
             variants,
+            images,
         } = view;
         let options = product.options()?;
         let status = Status::parse(&product.status).map_err(ApiError::internal)?;
@@ -147,9 +151,58 @@ impl ProductDto {
             attributes: product.attributes,
             options,
             variants,
+            images: images.into_iter().map(ImageDto::from).collect(),
             created_at: product.created_at,
             updated_at: product.updated_at,
         })
+    }
+}
+
+/// Where an image's thumbnails are served.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThumbnailUrls {
+    /// At most 200 pixels wide.
+    pub w200: String,
+    /// At most 600 pixels wide.
+    pub w600: String,
+}
+
+/// A product image. URLs are paths of the gateway; each image id names one
+/// content for good (a new upload is a new id), so they can be cached forever.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageDto {
+    pub id: Uuid,
+    /// The original as uploaded.
+    pub url: String,
+    /// Thumbnails, never wider than the original, aspect kept; JPEG, or PNG
+    /// when the image has transparency.
+    pub thumbnails: ThumbnailUrls,
+    /// Of the original, in pixels.
+    pub width: i32,
+    pub height: i32,
+    /// The original's type, read from its bytes: `image/png`, `image/jpeg` or
+    /// `image/webp`.
+    pub content_type: String,
+    /// 0 for the first image.
+    pub position: i32,
+}
+
+impl From<ProductImage> for ImageDto {
+    fn from(image: ProductImage) -> Self {
+        let url = format!("/api/products/{}/images/{}", image.product_id, image.id);
+        Self {
+            id: image.id,
+            thumbnails: ThumbnailUrls {
+                w200: format!("{url}?size=w200"),
+                w600: format!("{url}?size=w600"),
+            },
+            url,
+            width: image.width,
+            height: image.height,
+            content_type: image.content_type,
+            position: image.position,
+        }
     }
 }
 

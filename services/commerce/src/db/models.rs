@@ -79,12 +79,15 @@ pub struct CategoryRef {
     pub name: String,
 }
 
-/// A product with its categories (in the order given) and variants.
+/// A product with its categories (in the order given), variants and images
+/// (in display order: `super::images::of_product`, or `images_of_many` for a
+/// batch).
 #[derive(Debug, Clone)]
 pub struct ProductView {
     pub product: Product,
     pub categories: Vec<CategoryRef>,
     pub variants: Vec<Variant>,
+    pub images: Vec<super::images::ProductImage>,
 }
 
 /// One change of a variant's stock, never edited.

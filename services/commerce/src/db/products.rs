@@ -85,7 +85,7 @@ pub fn find(conn: &mut PgConnection, lookup: &Lookup) -> QueryResult<Option<Prod
     query.first(conn).optional()
 }
 
-/// The product with its categories and variants.
+/// The product with its categories, variants and images.
 pub fn view(conn: &mut PgConnection, product: Product) -> QueryResult<ProductView> {
     let categories = product_categories::table
         .inner_join(categories::table)
@@ -94,10 +94,12 @@ pub fn view(conn: &mut PgConnection, product: Product) -> QueryResult<ProductVie
         .select((categories::id, categories::slug, categories::name))
         .load::<CategoryRef>(conn)?;
     let variants = variants_of(conn, product.id)?;
+    let images = super::images::of_product(conn, product.id)?;
     Ok(ProductView {
         product,
         categories,
         variants,
+        images,
     })
 }
 

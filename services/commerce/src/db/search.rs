@@ -1,1 +1,417 @@
-//! Queries of search.
+//! Queries of search: one statement finds the matching active products, the
+//! ids of the page and every facet (the filtered set is computed once), then
+//! the page's products, categories, variants and images load in four batched
+//! queries.
+
+use std::collections::{BTreeMap, HashMap};
+
+use diesel::pg::{Pg, PgConnection};
+use diesel::prelude::*;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Uuid as SqlUuid};
+use diesel::QueryResult;
+use uuid::Uuid;
+
+use super::models::{CategoryRef, Product, ProductView, Variant};
+use super::schema::{categories, product_categories, products, variants};
+
+/// Orders of the results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Full-text matches first (by weighted rank), then trigram-only matches
+    /// by similarity, then newest; newest when there is no query.
+    Relevance,
+    /// Lowest variant price, cheapest first.
+    Price,
+    /// Lowest variant price, dearest first.
+    PriceDesc,
+    Newest,
+    /// `views + 5 * orders` over the last 30 days of hourly rollups.
+    Popular,
+}
+
+impl Sort {
+    pub const ALL: [&'static str; 5] = ["relevance", "price", "-price", "newest", "popular"];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "relevance" => Some(Self::Relevance),
+            "price" => Some(Self::Price),
+            "-price" => Some(Self::PriceDesc),
+            "newest" => Some(Self::Newest),
+            "popular" => Some(Self::Popular),
+            _ => None,
+        }
+    }
+}
+
+/// Trigram word similarity from which a title matches a query with typos.
+const FUZZY_THRESHOLD: &str = "0.6";
+/// The most values listed per attribute facet (the most frequent ones).
+pub const MAX_FACET_VALUES: i64 = 50;
+
+/// A validated search.
+#[derive(Debug, Clone)]
+pub struct Search {
+    /// The text-search configuration (`SHOP_SEARCH_LANGUAGE`).
+    pub language: String,
+    /// `websearch_to_tsquery` syntax; empty for none.
+    pub q: String,
+    /// Also match titles by trigram similarity (plain queries only: no
+    /// phrase, `or` or `-word`, whose meaning a fuzzy match would break).
+    pub fuzzy: bool,
+    /// A category slug: its products and its descendants'.
+    pub category: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub in_stock: Option<bool>,
+    /// Attribute name to the accepted values (OR within a name, AND across).
+    pub attributes: BTreeMap<String, Vec<String>>,
+    pub sort: Sort,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A category facet.
+#[derive(Debug, Clone)]
+pub struct CategoryCount {
+    pub slug: String,
+    pub name: String,
+    pub count: i64,
+}
+
+/// What one search found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub total: i64,
+    pub views: Vec<ProductView>,
+    pub categories: Vec<CategoryCount>,
+    pub price_min: Option<i64>,
+    pub price_max: Option<i64>,
+    /// Name to (value, count), most frequent first.
+    pub attributes: BTreeMap<String, Vec<(String, i64)>>,
+    /// Matching products with a variant that has stock available.
+    pub in_stock: i64,
+}
+
+enum Bind {
+    Text(String),
+    BigInt(i64),
+    TextArray(Vec<String>),
+}
+
+/// SQL text with its parameters, numbered as they are added.
+#[derive(Default)]
+struct Statement {
+    binds: Vec<Bind>,
+}
+
+impl Statement {
+    fn arg(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        format!("${}", self.binds.len())
+    }
+
+    fn query(self, sql: String) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+        let mut query = diesel::sql_query(sql).into_boxed::<Pg>();
+        for bind in self.binds {
+            query = match bind {
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::BigInt(v) => query.bind::<BigInt, _>(v),
+                Bind::TextArray(v) => query.bind::<Array<Text>, _>(v),
+            };
+        }
+        query
+    }
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = Array<SqlUuid>)]
+    ids: Vec<Uuid>,
+    #[diesel(sql_type = Text)]
+    categories: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    price_min: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    price_max: Option<i64>,
+    #[diesel(sql_type = Text)]
+    attributes: String,
+    #[diesel(sql_type = BigInt)]
+    in_stock: i64,
+}
+
+/// Runs `search`; call inside a transaction (the fuzzy threshold is set for
+/// it alone).
+pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
+    let mut st = Statement::default();
+    let mut filters = vec!["p.status = 'active'".to_owned()];
+    let mut keys = vec!["p.id".to_owned(), "p.created_at".to_owned()];
+    let has_q = !search.q.is_empty();
+    if has_q {
+        let lang = st.arg(Bind::Text(search.language.clone()));
+        let q = st.arg(Bind::Text(search.q.clone()));
+        let tsquery = format!("websearch_to_tsquery({lang}::regconfig, {q})");
+        if search.fuzzy {
+            diesel::sql_query(format!(
+                "SET LOCAL pg_trgm.word_similarity_threshold = {FUZZY_THRESHOLD}"
+            ))
+            .execute(conn)?;
+            filters.push(format!("(p.search_vector @@ {tsquery} OR {q} <% p.title)"));
+            keys.push(format!("word_similarity({q}, p.title) AS sim"));
+        } else {
+            filters.push(format!("p.search_vector @@ {tsquery}"));
+            keys.push("0::real AS sim".to_owned());
+        }
+        keys.push(format!("(p.search_vector @@ {tsquery}) AS exact"));
+        keys.push(format!("ts_rank(p.search_vector, {tsquery}) AS rank"));
+    }
+    if let Some(slug) = &search.category {
+        let slug = st.arg(Bind::Text(slug.clone()));
+        filters.push(format!(
+            "EXISTS (SELECT 1 FROM product_categories pc WHERE pc.product_id = p.id AND pc.category_id IN (
+                WITH RECURSIVE sub AS (
+                    SELECT id FROM categories WHERE slug = {slug}
+                    UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
+                SELECT id FROM sub))"
+        ));
+    }
+    if search.min_price.is_some() || search.max_price.is_some() {
+        let min = st.arg(Bind::BigInt(search.min_price.unwrap_or(0)));
+        let max = st.arg(Bind::BigInt(search.max_price.unwrap_or(i64::MAX)));
+        filters.push(format!(
+            "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.price_minor BETWEEN {min} AND {max})"
+        ));
+    }
+    match search.in_stock {
+        Some(true) => filters.push(
+            "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.on_hand > v.reserved)"
+                .to_owned(),
+        ),
+        Some(false) => filters.push(
+            "NOT EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.on_hand > v.reserved)"
+                .to_owned(),
+        ),
+        None => {}
+    }
+    for (name, values) in &search.attributes {
+        let pairs = values.iter().map(|v| format!("{name}\u{1f}{v}")).collect();
+        let pairs = st.arg(Bind::TextArray(pairs));
+        filters.push(format!("p.attribute_pairs && {pairs}::text[]"));
+    }
+    let order = match search.sort {
+        Sort::Relevance if has_q => "exact DESC, rank DESC, sim DESC, created_at DESC, id DESC",
+        Sort::Relevance | Sort::Newest => "created_at DESC, id DESC",
+        Sort::Price => "price ASC NULLS LAST, created_at DESC, id DESC",
+        Sort::PriceDesc => "price DESC NULLS LAST, created_at DESC, id DESC",
+        Sort::Popular => "popularity DESC, created_at DESC, id DESC",
+    };
+    match search.sort {
+        Sort::Price | Sort::PriceDesc => keys.push(
+            "(SELECT min(v.price_minor) FROM variants v WHERE v.product_id = p.id) AS price"
+                .to_owned(),
+        ),
+        // Read at run time: the rollups' table comes with a later migration.
+        Sort::Popular => keys.push(
+            "coalesce((SELECT sum(a.views + 5 * a.orders) FROM analytics_hourly a
+                WHERE a.product_id = p.id AND a.hour >= now() - interval '30 days'), 0) AS popularity"
+                .to_owned(),
+        ),
+        _ => {}
+    }
+    let limit = st.arg(Bind::BigInt(search.limit));
+    let offset = st.arg(Bind::BigInt(search.offset));
+    let facet_values = st.arg(Bind::BigInt(MAX_FACET_VALUES));
+    let sql = format!(
+        "WITH matched AS MATERIALIZED (
+            SELECT {keys}, p.attribute_pairs FROM products p WHERE {filters}
+        ),
+        page AS (
+            SELECT id, row_number() OVER (ORDER BY {order}) AS n
+            FROM matched ORDER BY {order} LIMIT {limit} OFFSET {offset}
+        ),
+        pairs AS (
+            SELECT split_part(pair, chr(31), 1) AS name,
+                   substr(pair, strpos(pair, chr(31)) + 1) AS value,
+                   count(*) AS n
+            FROM matched, unnest(matched.attribute_pairs) AS pair
+            GROUP BY pair
+        ),
+        ranked AS (
+            SELECT name, value, n, row_number() OVER (PARTITION BY name ORDER BY n DESC, value) AS r
+            FROM pairs
+        ),
+        prices AS (
+            SELECT min(v.price_minor) AS lo, max(v.price_minor) AS hi,
+                   count(DISTINCT v.product_id) FILTER (WHERE v.on_hand > v.reserved) AS stocked
+            FROM variants v WHERE v.product_id IN (SELECT id FROM matched)
+        )
+        SELECT
+            (SELECT count(*) FROM matched) AS total,
+            (SELECT coalesce(array_agg(id ORDER BY n), '{{}}') FROM page) AS ids,
+            (SELECT coalesce(json_agg(json_build_object('slug', c.slug, 'name', c.name, 'count', x.n)
+                    ORDER BY x.n DESC, c.slug), '[]')::text
+             FROM (SELECT pc.category_id, count(*) AS n FROM product_categories pc
+                   WHERE pc.product_id IN (SELECT id FROM matched) GROUP BY pc.category_id) x
+             JOIN categories c ON c.id = x.category_id) AS categories,
+            prices.lo AS price_min, prices.hi AS price_max,
+            (SELECT coalesce(json_agg(json_build_array(name, value, n) ORDER BY name, n DESC, value), '[]')::text
+             FROM ranked WHERE r <= {facet_values}) AS attributes,
+            prices.stocked AS in_stock
+        FROM prices",
+        keys = keys.join(", "),
+        filters = filters.join(" AND "),
+    );
+    let row: Row = st.query(sql).get_result(conn)?;
+    let views = views_of(conn, &row.ids)?;
+    let categories = serde_json::from_str::<Vec<serde_json::Value>>(&row.categories)
+        .map_err(decode_error)?
+        .into_iter()
+        .map(|c| CategoryCount {
+            slug: c["slug"].as_str().unwrap_or_default().to_owned(),
+            name: c["name"].as_str().unwrap_or_default().to_owned(),
+            count: c["count"].as_i64().unwrap_or_default(),
+        })
+        .collect();
+    let mut attributes: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    for (name, value, n) in
+        serde_json::from_str::<Vec<(String, String, i64)>>(&row.attributes).map_err(decode_error)?
+    {
+        attributes.entry(name).or_default().push((value, n));
+    }
+    Ok(Found {
+        total: row.total,
+        views,
+        categories,
+        price_min: row.price_min,
+        price_max: row.price_max,
+        attributes,
+        in_stock: row.in_stock,
+    })
+}
+
+fn decode_error(e: serde_json::Error) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(Box::new(e))
+}
+
+/// The products of `ids` with their categories and variants, in the order of
+/// `ids`: four queries whatever the number.
+pub fn views_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<ProductView>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found: HashMap<Uuid, Product> = products::table
+        .filter(products::id.eq_any(ids))
+        .select(Product::as_select())
+        .load::<Product>(conn)?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut categories_of: HashMap<Uuid, Vec<CategoryRef>> = HashMap::new();
+    for (product_id, category) in product_categories::table
+        .inner_join(categories::table)
+        .filter(product_categories::product_id.eq_any(ids))
+        .order((product_categories::product_id, product_categories::position))
+        .select((
+            product_categories::product_id,
+            (categories::id, categories::slug, categories::name),
+        ))
+        .load::<(Uuid, CategoryRef)>(conn)?
+    {
+        categories_of.entry(product_id).or_default().push(category);
+    }
+    let mut variants_of: HashMap<Uuid, Vec<Variant>> = HashMap::new();
+    for variant in variants::table
+        .filter(variants::product_id.eq_any(ids))
+        .order((variants::product_id, variants::position, variants::id))
+        .select(Variant::as_select())
+        .load::<Variant>(conn)?
+    {
+        variants_of
+            .entry(variant.product_id)
+            .or_default()
+            .push(variant);
+    }
+    let mut images_of = super::images::images_of_many(conn, ids)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            found.remove(id).map(|product| ProductView {
+                categories: categories_of.remove(id).unwrap_or_default(),
+                variants: variants_of.remove(id).unwrap_or_default(),
+                images: images_of.remove(id).unwrap_or_default(),
+                product,
+            })
+        })
+        .collect())
+}
+
+/// Up to `limit` active products whose title has a word starting with
+/// `prefix` (case-insensitive): titles that start with it first, then the
+/// shorter ones.
+pub fn suggest(
+    conn: &mut PgConnection,
+    prefix: &str,
+    limit: i64,
+) -> QueryResult<Vec<(String, String)>> {
+    #[derive(QueryableByName)]
+    struct Suggestion {
+        #[diesel(sql_type = Text)]
+        slug: String,
+        #[diesel(sql_type = Text)]
+        title: String,
+    }
+    let escaped = prefix
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    diesel::sql_query(
+        "SELECT slug, title FROM products
+         WHERE status = 'active' AND (title ILIKE $1 || '%' OR title ILIKE '% ' || $1 || '%')
+         ORDER BY (title ILIKE $1 || '%') DESC, char_length(title), title, id
+         LIMIT $2",
+    )
+    .bind::<Text, _>(escaped)
+    .bind::<BigInt, _>(limit)
+    .load::<Suggestion>(conn)
+    .map(|rows| rows.into_iter().map(|s| (s.slug, s.title)).collect())
+}
+
+/// Makes `language` the configuration of every search vector: `Err` names
+/// it when PostgreSQL has no such text-search configuration; rebuilds the
+/// vectors when it differs from the stored one. Returns whether it rebuilt.
+pub fn set_language(conn: &mut PgConnection, language: &str) -> Result<bool, anyhow::Error> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    conn.transaction(|conn| {
+        let known = diesel::sql_query("SELECT cfgname::text AS name FROM pg_ts_config WHERE cfgname = $1")
+            .bind::<Text, _>(language)
+            .load::<Name>(conn)?;
+        if known.is_empty() {
+            anyhow::bail!(
+                "SHOP_SEARCH_LANGUAGE {language:?} is not a text search configuration of the database (see pg_ts_config: english, german, simple, ...)"
+            );
+        }
+        let stored = diesel::sql_query(
+            "SELECT cfg.cfgname::text AS name FROM search_settings s JOIN pg_ts_config cfg ON cfg.oid = s.language FOR UPDATE OF s",
+        )
+        .load::<Name>(conn)?;
+        if stored.first().is_some_and(|s| s.name == language) {
+            return Ok(false);
+        }
+        diesel::sql_query("UPDATE search_settings SET language = $1::regconfig")
+            .bind::<Text, _>(language)
+            .execute(conn)?;
+        diesel::sql_query(
+            "UPDATE products SET search_vector = commerce_product_vector($1::regconfig, title, description, attributes)",
+        )
+        .bind::<Text, _>(language)
+        .execute(conn)?;
+        Ok(true)
+    })
+}

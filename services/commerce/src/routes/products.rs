@@ -387,6 +387,7 @@ pub async fn delete(
         .await?;
     match deletion {
         db::products::Deletion::Deleted => {
+            super::images::remove_product_images(&state, id).await;
             tracing::info!(product.id = %id, admin = %admin.0.subject, "product deleted");
             Ok(HttpResponse::NoContent().finish())
         }

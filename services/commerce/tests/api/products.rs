@@ -57,6 +57,7 @@ async fn a_product_is_created_with_its_variants_and_read_by_anyone() {
                  "optionValues": {"Color": "Blue", "Size": "M"}, "priceMinor": 2199,
                  "compareAtPriceMinor": null, "currency": "EUR", "available": 0}
             ],
+            "images": [],
             "createdAt": product["createdAt"],
             "updatedAt": product["updatedAt"]
         })

@@ -1,4 +1,606 @@
-//! search: API tests.
+//! search: full text with weights, websearch syntax, typos, filters, facets,
+//! sorts, suggestions and validation, through `GET /api/products` and
+//! `GET /api/products/suggest`.
 
-#[allow(unused_imports)]
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
 use crate::helpers::*;
+
+/// An active product with one variant at `price` (its SKU made from the title).
+fn item(title: &str, price: i64) -> Value {
+    let sku: String = title
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    json!({
+        "title": title,
+        "status": "active",
+        "variants": [{"sku": sku, "optionValues": {}, "priceMinor": price}]
+    })
+}
+
+/// `body` with the fields of `extra` set.
+fn with(mut body: Value, extra: Value) -> Value {
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    body
+}
+
+async fn search(app: &TestApp, query: &str) -> Value {
+    app.read(&format!("/api/products?{query}"), None).await
+}
+
+/// The titles of a search's items, in order.
+async fn titles(app: &TestApp, query: &str) -> Vec<String> {
+    search(app, query).await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["title"].as_str().expect("title").to_owned())
+        .collect()
+}
+
+async fn id_of(app: &TestApp, body: Value) -> String {
+    let (product, _) = app.product(body).await;
+    product["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn titles_rank_above_attributes_above_descriptions_and_items_are_whole_products() {
+    let app = spawn_app().await;
+    app.category(json!({"name": "Desks"})).await;
+    // Created best first, so newest-first would be the reverse.
+    let (best, _) = app
+        .product(with(
+            item("Walnut Desk", 30000),
+            json!({"categories": ["desks"], "description": "A desk."}),
+        ))
+        .await;
+    app.product(with(
+        item("Desk Two", 20000),
+        json!({"attributes": {"wood": "walnut"}}),
+    ))
+    .await;
+    app.product(with(
+        item("Desk Three", 10000),
+        json!({"description": "Made of solid walnut."}),
+    ))
+    .await;
+    app.product(item("Oak Desk", 10000)).await;
+    app.product(with(item("Walnut Draft", 100), json!({"status": "draft"})))
+        .await;
+
+    let page = search(&app, "q=walnut").await;
+    assert_eq!(
+        slugs(&page),
+        ["walnut-desk", "desk-two", "desk-three"],
+        "{page}"
+    );
+    assert_eq!(
+        page["meta"],
+        json!({"page": 1, "limit": 20, "total": 3, "totalPages": 1})
+    );
+    // The same JSON as the product's own route.
+    let id = best["id"].as_str().unwrap();
+    let own = app.read(&format!("/api/products/{id}"), None).await;
+    assert_eq!(page["items"][0], own);
+    assert_eq!(own["categories"][0]["slug"], "desks");
+    // Stemming: "desks" finds every desk; sort=relevance is the default.
+    assert_eq!(
+        search(&app, "q=desks&sort=relevance").await["meta"]["total"],
+        4
+    );
+}
+
+#[tokio::test]
+async fn quoted_phrases_or_and_minus_words_follow_websearch_syntax() {
+    let app = spawn_app().await;
+    for title in [
+        "Red Wine Glass",
+        "Glass for Red Wine",
+        "Blue Glass",
+        "Coffee Mug",
+        "Tea Cup",
+    ] {
+        app.product(item(title, 500)).await;
+    }
+    let mut found = titles(&app, "q=%22wine%20glass%22").await;
+    found.sort();
+    assert_eq!(found, ["Red Wine Glass"]);
+    let mut found = titles(&app, "q=mug%20or%20cup").await;
+    found.sort();
+    assert_eq!(found, ["Coffee Mug", "Tea Cup"]);
+    let mut found = titles(&app, "q=glass%20-red").await;
+    found.sort();
+    assert_eq!(found, ["Blue Glass"]);
+    let mut found = titles(&app, "q=glass").await;
+    found.sort();
+    assert_eq!(
+        found,
+        ["Blue Glass", "Glass for Red Wine", "Red Wine Glass"]
+    );
+}
+
+#[tokio::test]
+async fn a_typo_still_finds_the_product_and_exact_matches_come_first() {
+    let app = spawn_app().await;
+    app.product(item("Studio Headphones", 9900)).await;
+    app.product(item("Coffee Mug", 500)).await;
+    assert_eq!(titles(&app, "q=hedphones").await, ["Studio Headphones"]);
+    assert_eq!(titles(&app, "q=headphnes").await, ["Studio Headphones"]);
+    assert_eq!(titles(&app, "q=cofee").await, ["Coffee Mug"]);
+
+    // Only the description matches exactly (low rank, no title similarity);
+    // a typo-like title matches by trigrams alone and still comes after.
+    app.product(with(
+        item("Studio Monitor", 20000),
+        json!({"description": "Works with headphones."}),
+    ))
+    .await;
+    app.product(item("Headphonez Pro", 5000)).await;
+    assert_eq!(
+        titles(&app, "q=headphones").await,
+        ["Studio Headphones", "Studio Monitor", "Headphonez Pro"]
+    );
+    // Nothing like it at all.
+    let none = search(&app, "q=xylophone").await;
+    assert_eq!(none["items"], json!([]));
+    assert_eq!(none["meta"]["total"], 0);
+}
+
+#[tokio::test]
+async fn a_title_change_is_searchable_at_once() {
+    let app = spawn_app().await;
+    let (product, tag) = app.product(item("Plain Lamp", 1000)).await;
+    let id = product["id"].as_str().unwrap();
+    let resp = app
+        .send_if(
+            reqwest::Method::PATCH,
+            &format!("/api/products/{id}"),
+            &app.admin(),
+            &tag,
+            Some(&json!({"title": "Brass Lantern", "attributes": {"finish": "matte"}})),
+        )
+        .await;
+    json_of(resp, StatusCode::OK).await;
+    assert_eq!(titles(&app, "q=lantern").await, ["Brass Lantern"]);
+    assert_eq!(titles(&app, "q=matte").await, ["Brass Lantern"]);
+    assert_eq!(titles(&app, "q=%22plain%22").await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_category_includes_its_descendants() {
+    let app = spawn_app().await;
+    let clothing = app.category(json!({"name": "Clothing"})).await;
+    let shoes = app
+        .category(json!({"name": "Shoes", "parentId": clothing["id"]}))
+        .await;
+    app.category(json!({"name": "Running", "parentId": shoes["id"]}))
+        .await;
+    app.category(json!({"name": "Kitchen"})).await;
+    for (title, category) in [
+        ("Trail Runner", "running"),
+        ("Leather Boot", "shoes"),
+        ("Wool Coat", "clothing"),
+        ("Frying Pan", "kitchen"),
+    ] {
+        app.product(with(item(title, 100), json!({"categories": [category]})))
+            .await;
+    }
+    let mut found = titles(&app, "category=shoes").await;
+    found.sort();
+    assert_eq!(found, ["Leather Boot", "Trail Runner"]);
+    assert_eq!(search(&app, "category=clothing").await["meta"]["total"], 3);
+    assert_eq!(titles(&app, "category=running").await, ["Trail Runner"]);
+    assert_eq!(
+        titles(&app, "category=clothing&q=boot").await,
+        ["Leather Boot"]
+    );
+    let unknown = search(&app, "category=no-such-category").await;
+    assert_eq!(unknown["meta"]["total"], 0);
+    // The facet counts products directly in each category.
+    let all = search(&app, "category=clothing").await;
+    assert_eq!(
+        all["facets"]["categories"],
+        json!([
+            {"slug": "clothing", "name": "Clothing", "count": 1},
+            {"slug": "running", "name": "Running", "count": 1},
+            {"slug": "shoes", "name": "Shoes", "count": 1}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn attribute_values_of_one_name_are_or_and_names_are_and() {
+    let app = spawn_app().await;
+    for (title, attributes) in [
+        (
+            "Alpha",
+            json!({"color": "red", "size": "m", "care": ["dry", "cold wash"]}),
+        ),
+        ("Bravo", json!({"color": "blue", "size": "m"})),
+        (
+            "Charlie",
+            json!({"color": "red", "size": "l", "organic": true}),
+        ),
+        (
+            "Delta",
+            json!({"color": "green", "size": "m", "weight": 180}),
+        ),
+    ] {
+        app.product(with(item(title, 100), json!({"attributes": attributes})))
+            .await;
+    }
+    let mut found = titles(&app, "attr.color=red&attr.color=blue").await;
+    found.sort();
+    assert_eq!(found, ["Alpha", "Bravo", "Charlie"]);
+    assert_eq!(titles(&app, "attr.color=red&attr.size=m").await, ["Alpha"]);
+    let mut found = titles(&app, "attr.color=red&attr.color=green&attr.size=m").await;
+    found.sort();
+    assert_eq!(found, ["Alpha", "Delta"]);
+    assert_eq!(titles(&app, "attr.care=dry").await, ["Alpha"]);
+    assert_eq!(titles(&app, "attr.care=cold%20wash").await, ["Alpha"]);
+    assert_eq!(titles(&app, "attr.organic=true").await, ["Charlie"]);
+    assert_eq!(titles(&app, "attr.weight=180").await, ["Delta"]);
+    assert_eq!(
+        titles(&app, "attr.color=purple").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(titles(&app, "attr.nope=red").await, Vec::<String>::new());
+
+    let page = search(&app, "attr.size=m").await;
+    assert_eq!(page["meta"]["total"], 3);
+    assert_eq!(
+        page["facets"]["attributes"]["color"],
+        json!([{"value": "blue", "count": 1}, {"value": "green", "count": 1}, {"value": "red", "count": 1}])
+    );
+    assert_eq!(
+        page["facets"]["attributes"]["size"],
+        json!([{"value": "m", "count": 3}])
+    );
+    assert_eq!(
+        page["facets"]["attributes"]["weight"],
+        json!([{"value": "180", "count": 1}])
+    );
+}
+
+#[tokio::test]
+async fn price_ranges_and_stock_look_at_any_variant() {
+    let app = spawn_app().await;
+    // One product with a cheap and a dear variant.
+    app.product(json!({
+        "title": "Two Sizes",
+        "status": "active",
+        "options": [{"name": "Size", "values": ["S", "L"]}],
+        "variants": [
+            {"sku": "TWO-S", "optionValues": {"Size": "S"}, "priceMinor": 1000},
+            {"sku": "TWO-L", "optionValues": {"Size": "L"}, "priceMinor": 5000}
+        ]
+    }))
+    .await;
+    app.product(item("Middle", 3000)).await;
+    app.product(item("Dear", 9000)).await;
+    app.sql("UPDATE variants SET on_hand = 4, reserved = 1 WHERE sku = 'TWO-L'")
+        .unwrap();
+    app.sql("UPDATE variants SET on_hand = 2, reserved = 2 WHERE sku = 'Middle'")
+        .unwrap();
+
+    let mut found = titles(&app, "minPrice=2500&maxPrice=5000").await;
+    found.sort();
+    assert_eq!(found, ["Middle", "Two Sizes"]);
+    assert_eq!(titles(&app, "maxPrice=1000").await, ["Two Sizes"]);
+    assert_eq!(titles(&app, "minPrice=6000").await, ["Dear"]);
+    assert_eq!(
+        titles(&app, "minPrice=5001&maxPrice=8999").await,
+        Vec::<String>::new()
+    );
+    // Reserved stock is not available.
+    assert_eq!(titles(&app, "inStock=true").await, ["Two Sizes"]);
+    let mut found = titles(&app, "inStock=false").await;
+    found.sort();
+    assert_eq!(found, ["Dear", "Middle"]);
+
+    let all = search(&app, "").await;
+    assert_eq!(all["facets"]["price"], json!({"min": 1000, "max": 9000}));
+    assert_eq!(all["facets"]["inStock"], 1);
+    let some = search(&app, "minPrice=2000").await;
+    assert_eq!(some["facets"]["price"], json!({"min": 1000, "max": 9000}));
+    let dear = search(&app, "minPrice=6000").await;
+    assert_eq!(dear["facets"]["price"], json!({"min": 9000, "max": 9000}));
+    assert_eq!(dear["facets"]["inStock"], 0);
+    let none = search(&app, "minPrice=100000").await;
+    assert_eq!(none["facets"]["price"], json!({"min": null, "max": null}));
+}
+
+#[tokio::test]
+async fn facets_count_the_whole_result_not_the_page() {
+    let app = spawn_app().await;
+    app.category(json!({"name": "Mugs"})).await;
+    app.category(json!({"name": "Gifts"})).await;
+    for (title, price, categories, brand) in [
+        ("Mug One", 500, json!(["mugs"]), "acme"),
+        ("Mug Two", 700, json!(["mugs", "gifts"]), "acme"),
+        ("Mug Three", 900, json!(["mugs"]), "globex"),
+    ] {
+        app.product(with(
+            item(title, price),
+            json!({"categories": categories, "attributes": {"brand": brand}}),
+        ))
+        .await;
+    }
+    app.product(item("Plate", 100)).await;
+    let page = search(&app, "q=mug&limit=1&page=2&sort=price").await;
+    assert_eq!(slugs(&page), ["mug-two"]);
+    assert_eq!(
+        page["meta"],
+        json!({"page": 2, "limit": 1, "total": 3, "totalPages": 3})
+    );
+    assert_eq!(
+        page["facets"],
+        json!({
+            "categories": [
+                {"slug": "mugs", "name": "Mugs", "count": 3},
+                {"slug": "gifts", "name": "Gifts", "count": 1}
+            ],
+            "price": {"min": 500, "max": 900},
+            "attributes": {"brand": [{"value": "acme", "count": 2}, {"value": "globex", "count": 1}]},
+            "inStock": 0
+        })
+    );
+    // Past the last page: no items, the same total and facets.
+    let past = search(&app, "q=mug&limit=1&page=9").await;
+    assert_eq!(past["items"], json!([]));
+    assert_eq!(past["meta"]["total"], 3);
+    assert_eq!(past["facets"], page["facets"]);
+}
+
+#[tokio::test]
+async fn every_sort_orders_as_named() {
+    let app = spawn_app().await;
+    let cheap = id_of(&app, item("Cheap Lamp", 100)).await;
+    let dear = id_of(
+        &app,
+        json!({
+            "title": "Dear Lamp",
+            "status": "active",
+            "options": [{"name": "Size", "values": ["S", "L"]}],
+            "variants": [
+                {"sku": "DEAR-S", "optionValues": {"Size": "S"}, "priceMinor": 5000},
+                {"sku": "DEAR-L", "optionValues": {"Size": "L"}, "priceMinor": 200}
+            ]
+        }),
+    )
+    .await;
+    let middle = id_of(&app, item("Middle Lamp", 150)).await;
+    // The lowest variant price counts: Dear Lamp sells from 200.
+    assert_eq!(
+        titles(&app, "sort=price").await,
+        ["Cheap Lamp", "Middle Lamp", "Dear Lamp"]
+    );
+    assert_eq!(
+        titles(&app, "q=lamp&sort=-price").await,
+        ["Dear Lamp", "Middle Lamp", "Cheap Lamp"]
+    );
+    assert_eq!(
+        titles(&app, "sort=newest").await,
+        ["Middle Lamp", "Dear Lamp", "Cheap Lamp"]
+    );
+    // Without q, relevance is newest first.
+    assert_eq!(
+        titles(&app, "").await,
+        ["Middle Lamp", "Dear Lamp", "Cheap Lamp"]
+    );
+    // popular: views + 5 * orders over the last 30 days of hourly rollups.
+    let rollups = format!(
+        "INSERT INTO analytics_hourly (product_id, hour, views, orders) VALUES
+            ('{cheap}', date_trunc('hour', now()) - interval '1 hour', 10, 1),
+            ('{cheap}', date_trunc('hour', now()) - interval '40 days', 1000, 0),
+            ('{dear}', date_trunc('hour', now()) - interval '2 hours', 3, 3),
+            ('{middle}', date_trunc('hour', now()) - interval '3 hours', 12, 0)"
+    );
+    match app.sql(&rollups) {
+        Ok(_) => assert_eq!(
+            // cheap 10 + 5 = 15 (the 40-day-old hour is out), dear 3 + 15 = 18, middle 12.
+            titles(&app, "sort=popular").await,
+            ["Dear Lamp", "Cheap Lamp", "Middle Lamp"]
+        ),
+        Err(e) => eprintln!("analytics_hourly missing, sort=popular not checked: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn drafts_and_archived_products_are_never_found() {
+    let app = spawn_app().await;
+    app.product(with(item("Secret Gadget", 100), json!({"status": "draft"})))
+        .await;
+    app.product(with(item("Old Gadget", 100), json!({"status": "archived"})))
+        .await;
+    app.product(item("Live Gadget", 100)).await;
+    assert_eq!(titles(&app, "q=gadget").await, ["Live Gadget"]);
+    assert_eq!(titles(&app, "q=secret").await, Vec::<String>::new());
+    assert_eq!(titles(&app, "").await, ["Live Gadget"]);
+    // An admin's token does not change what search shows.
+    let as_admin = app.read("/api/products?q=gadget", Some(&app.admin())).await;
+    assert_eq!(slugs(&as_admin), ["live-gadget"]);
+    let suggested = app.read("/api/products/suggest?q=gad", None).await;
+    assert_eq!(
+        suggested["items"],
+        json!([{"slug": "live-gadget", "title": "Live Gadget"}])
+    );
+}
+
+#[tokio::test]
+async fn suggestions_complete_a_prefix_of_a_title_word() {
+    let app = spawn_app().await;
+    for title in [
+        "Studio Headphones",
+        "Headphones",
+        "Head Torch Light",
+        "Forehead Thermometer",
+        "100% Cotton Tee",
+    ] {
+        app.product(item(title, 100)).await;
+    }
+    let found = app.read("/api/products/suggest?q=HEAD", None).await;
+    assert_eq!(
+        found["items"],
+        json!([
+            {"slug": "headphones", "title": "Headphones"},
+            {"slug": "head-torch-light", "title": "Head Torch Light"},
+            {"slug": "studio-headphones", "title": "Studio Headphones"}
+        ]),
+        "a word inside another (forehead) is not a prefix"
+    );
+    let found = app.read("/api/products/suggest?q=studio%20hea", None).await;
+    assert_eq!(slugs(&found), ["studio-headphones"]);
+    // LIKE wildcards are plain characters.
+    let found = app.read("/api/products/suggest?q=100%25", None).await;
+    assert_eq!(slugs(&found), ["100-cotton-tee"]);
+    let found = app.read("/api/products/suggest?q=%25", None).await;
+    assert_eq!(found["items"], json!([]), "% starts no word");
+    let found = app.read("/api/products/suggest?q=_", None).await;
+    assert_eq!(found["items"], json!([]));
+
+    for n in 0..12 {
+        app.product(item(&format!("Zebra {n}"), 100)).await;
+    }
+    let found = app.read("/api/products/suggest?q=zeb", None).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 10);
+}
+
+#[tokio::test]
+async fn suggest_needs_a_short_prefix() {
+    let app = spawn_app().await;
+    for query in ["", "?q=", "?q=%20%20", &format!("?q={}", "a".repeat(101))] {
+        let resp = app.get(&format!("/api/products/suggest{query}")).await;
+        let body = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+        assert_eq!(error_fields(&body), ["q"], "{query}");
+    }
+    app.read(
+        &format!("/api/products/suggest?q={}", "a".repeat(100)),
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_parameters_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let long = "a".repeat(201);
+    let many: String = (0..21).map(|n| format!("attr.color=c{n}&")).collect();
+    let long_name = format!("attr.{}=x", "n".repeat(65));
+    let long_value = format!("attr.color={}", "v".repeat(201));
+    for (query, field) in [
+        (format!("q={long}"), "q"),
+        ("page=0".to_owned(), "page"),
+        ("page=10001".to_owned(), "page"),
+        ("page=two".to_owned(), "page"),
+        ("limit=0".to_owned(), "limit"),
+        ("limit=101".to_owned(), "limit"),
+        ("limit=1.5".to_owned(), "limit"),
+        ("minPrice=-1".to_owned(), "minPrice"),
+        ("minPrice=cheap".to_owned(), "minPrice"),
+        ("maxPrice=1e3".to_owned(), "maxPrice"),
+        ("minPrice=500&maxPrice=100".to_owned(), "maxPrice"),
+        ("inStock=yes".to_owned(), "inStock"),
+        ("sort=cheapest".to_owned(), "sort"),
+        ("sort=".to_owned(), "sort"),
+        (many, "attr"),
+        (long_name.clone(), long_name.split('=').next().unwrap()),
+        (long_value, "attr.color"),
+        ("q=a%00b".to_owned(), "q"),
+    ] {
+        let resp = app.get(&format!("/api/products?{query}")).await;
+        let body = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+        assert_eq!(error_fields(&body), [field], "{query}");
+    }
+    // Several problems, one answer.
+    let resp = app.get("/api/products?page=0&sort=x&inStock=1").await;
+    let body = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+    let mut fields = error_fields(&body);
+    fields.sort();
+    assert_eq!(fields, ["inStock", "page", "sort"]);
+    // At the bounds, and parameters search does not know, are fine.
+    let ok = app
+        .read(
+            &format!(
+                "/api/products?q={}&page=10000&limit=100&minPrice=0&other=1",
+                "a".repeat(200)
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(ok["meta"]["total"], 0);
+}
+
+#[tokio::test]
+async fn searches_without_results_are_recorded() {
+    let app = spawn_app().await;
+    app.product(item("Garden Hose", 100)).await;
+    search(&app, "q=quasar").await;
+    search(&app, "q=hose").await;
+    search(&app, "attr.color=none").await;
+    let recorded = app
+        .sql("UPDATE analytics_events SET counted = counted WHERE kind = 'zero_result'")
+        .unwrap();
+    assert_eq!(recorded, 1, "only the query without results");
+}
+
+/// Starts another app on `app`'s database with `language`.
+async fn restart_with(app: &TestApp, language: &str) -> anyhow::Result<testkit::Client> {
+    use common::runner::Service;
+    let env = testkit::Env::new(&app.db.url)
+        .set("REDIS_URL", testkit::redis_url())
+        .set("STORAGE_DIR", app.storage_dir.display().to_string())
+        .set("AUTH_JWKS_URL", app.issuer.jwks_url.clone())
+        .set("SHOP_SEARCH_LANGUAGE", language);
+    let settings = commerce::Commerce::settings_from(env.into_vars())?;
+    let started = commerce::Commerce::build(settings).await?;
+    let client = testkit::Client::new(&format!("http://127.0.0.1:{}", started.port()));
+    tokio::spawn(started.run_until_stopped());
+    Ok(client)
+}
+
+#[tokio::test]
+async fn the_language_is_a_setting_checked_at_start_and_applied_to_every_product() {
+    let app = spawn_app().await;
+    app.product(item("Running Shoes", 100)).await;
+    // English stems "running" to "run"; quotes keep the typo matching out.
+    assert_eq!(titles(&app, "q=%22run%22").await, ["Running Shoes"]);
+
+    let err = restart_with(&app, "klingon").await.expect_err("refused");
+    assert!(
+        err.to_string().contains("SHOP_SEARCH_LANGUAGE"),
+        "a clear message: {err}"
+    );
+
+    // Another start with `simple` (no stemming) rebuilds the stored vectors.
+    let simple = restart_with(&app, "simple").await.expect("starts");
+    let page: Value = simple
+        .get("/api/products?q=%22run%22")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["meta"]["total"], 0, "{page}");
+    let page: Value = simple
+        .get("/api/products?q=%22running%22")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["meta"]["total"], 1, "{page}");
+    // A product written now is indexed the new way too.
+    app.product(item("Jumping Rope", 100)).await;
+    let page: Value = simple
+        .get("/api/products?q=%22jump%22")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["meta"]["total"], 0, "{page}");
+}

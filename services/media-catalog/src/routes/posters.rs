@@ -1,17 +1,12 @@
 //! Uploading and serving a library movie's poster.
 
-use std::time::Duration;
-
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use bytes::{Bytes, BytesMut};
-use common::error::RateLimitInfo;
+use common::images::{read_upload, UploadForm};
 use common::ratelimit::Limit;
-use common::storage::multipart_error;
 use common::tokens::AuthUser;
 use common::ApiError;
-use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,7 +15,7 @@ use super::library::{movie_id, not_found};
 use crate::catalog::etag_matches;
 use crate::db::models::PosterColumns;
 use crate::db::{self, Owner};
-use crate::posters::{self, PosterError, PosterSize};
+use crate::posters::{self, PosterSize};
 use crate::state::AppState;
 
 /// The form fields a poster may be sent in.
@@ -43,61 +38,6 @@ pub struct PosterParams {
     /// original (default), w92 or w342.
     #[param(schema_with = super::doc::poster_sizes)]
     pub size: Option<String>,
-}
-
-/// Reads the file field, refusing more than `max` bytes, a second file, and any
-/// other field (the form has one field; a client sending more is mistaken).
-async fn read_file(payload: &mut Multipart, max: usize) -> Result<Bytes, ApiError> {
-    let too_large = || {
-        ApiError::PayloadTooLarge(format!(
-            "The poster must be at most {} MB",
-            max / (1024 * 1024)
-        ))
-    };
-    let mut file = None;
-    while let Some(field) = payload.next().await {
-        let mut field = field.map_err(multipart_error)?;
-        let name = field.name().unwrap_or_default().to_owned();
-        if !FILE_FIELDS.contains(&name.as_str()) {
-            return Err(ApiError::validation(
-                "poster",
-                "the form takes one field, `poster` (or `file`), and nothing else",
-            ));
-        }
-        if file.is_some() {
-            return Err(ApiError::validation("poster", "send one file"));
-        }
-        let mut buffer = BytesMut::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(multipart_error)?;
-            if buffer.len() + chunk.len() > max {
-                return Err(too_large());
-            }
-            buffer.extend_from_slice(&chunk);
-        }
-        file = Some(buffer.freeze());
-    }
-    file.filter(|f| !f.is_empty())
-        .ok_or_else(|| ApiError::validation("poster", "is required (a file field named poster)"))
-}
-
-/// How long an upload waits for a decoding slot before it is refused.
-const DECODE_WAIT: Duration = Duration::from_secs(2);
-
-fn busy() -> ApiError {
-    ApiError::RateLimited(RateLimitInfo {
-        limit: 0,
-        retry_after_secs: 2,
-    })
-}
-
-fn poster_error(error: PosterError) -> ApiError {
-    match error {
-        PosterError::Unsupported => ApiError::UnsupportedMediaType(error.to_string()),
-        PosterError::Unreadable(_) | PosterError::TooLarge => {
-            ApiError::validation("poster", &error.to_string())
-        }
-    }
 }
 
 #[utoipa::path(put, path = "/api/library/movies/{id}/poster", tag = "library", security(("bearer" = [])),
@@ -136,17 +76,19 @@ pub async fn upload(
             &format!("{}:{}", user.issuer, user.subject),
         )
         .await?;
-    let original = read_file(&mut payload, state.settings.poster_max_bytes).await?;
-    // Decoding holds up to 64 MiB per image: a bounded number at once per replica.
-    let permit = tokio::time::timeout(DECODE_WAIT, state.decoding.acquire())
-        .await
-        .map_err(|_| busy())?
-        .map_err(|_| busy())?;
-    let poster = web::block(move || posters::process(original))
-        .await
-        .map_err(|e| ApiError::internal(format!("poster processing: {e}")))?
-        .map_err(poster_error)?;
-    drop(permit);
+    let form = UploadForm {
+        field: "poster",
+        accepted: FILE_FIELDS,
+        max_bytes: state.settings.poster_max_bytes,
+    };
+    let original = read_upload(&mut payload, &form).await?;
+    let poster = common::images::process_upload(
+        &state.decoding,
+        original,
+        posters::THUMBNAIL_WIDTHS,
+        "poster",
+    )
+    .await?;
     state
         .posters
         .save(id, &poster)
