@@ -11,8 +11,8 @@ use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
 use diesel::QueryResult;
 use uuid::Uuid;
 
+use super::schema::analytics_events;
 use super::schema::products;
-use super::schema_analytics::analytics_events;
 
 /// A session's views of a product count once per this many minutes.
 pub const VIEW_WINDOW_MINUTES: i32 = 30;

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::models::{Product, Variant};
 use super::orders::Owner;
+use super::schema::cart_items;
 use super::schema::{products, variants};
-use super::schema_orders::cart_items;
 
 /// The most distinct variants a cart holds.
 pub const MAX_ITEMS: i64 = 100;

@@ -11,8 +11,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::products::{bump, lock};
+use super::schema::product_images;
 use super::schema::products;
-use super::schema_images::product_images;
 
 /// The most images a product may have.
 pub const MAX_IMAGES: usize = 20;

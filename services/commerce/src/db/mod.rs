@@ -9,12 +9,6 @@ pub mod inventory;
 pub mod models;
 pub mod orders;
 pub mod products;
-#[rustfmt::skip]
-pub mod schema_analytics;
-#[rustfmt::skip]
-pub mod schema_images;
-#[rustfmt::skip]
-pub mod schema_orders;
 pub mod search;
 #[rustfmt::skip]
 pub mod schema;

@@ -16,8 +16,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::models::{Product, Variant};
+use super::schema::{cart_items, order_lines, orders};
 use super::schema::{inventory_ledger, products, variants};
-use super::schema_orders::{cart_items, order_lines, orders};
 use crate::domain::default_variant_title;
 use crate::errors;
 
