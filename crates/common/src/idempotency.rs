@@ -84,6 +84,23 @@ pub struct IdempotencyHeader {
     pub idempotency_key: Option<String>,
 }
 
+/// [`IdempotencyHeader`] for routes that refuse requests without it (400).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct RequiredIdempotencyHeader {
+    /// Required. Makes retries safe: the same key with the same request within
+    /// 24 hours answers what the first did (with `Idempotent-Replayed: true`);
+    /// another request with the key is 422, and a retry while the first runs
+    /// is 409.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
+    pub idempotency_key: String,
+}
+
 enum Begun {
     Fresh,
     Replay {

@@ -88,34 +88,114 @@ pub fn spawn_rollups(
     });
 }
 
-/// One event. `product_view` and `add_to_cart` name a product; `search` names
-/// a query.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+/// One event as sent (validated by [`event_of`]). `product_view` and
+/// `add_to_cart` name a product; `search` names a query.
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventRequest {
     #[serde(rename = "type")]
-    #[schema(value_type = Option<String>, inline, example = "product_view")]
     pub kind: Option<String>,
-    /// The product (`product_view`, `add_to_cart`); events of products that do
-    /// not exist are dropped (not counted in `accepted`).
-    #[schema(value_type = Option<Uuid>)]
     pub product_id: Option<String>,
-    /// The search (`search` only), at most 200 characters.
-    #[schema(max_length = 200)]
     pub query: Option<String>,
-    /// The client's session: 1-100 visible ASCII characters.
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub session_id: Option<String>,
 }
 
-/// One event, or `{events: [...]}` with 1-100 of them (not both).
-#[derive(Debug, Deserialize, ToSchema)]
+/// One event, or `{events: [...]}` with 1-100 of them (not both); the
+/// document's schema is [`IngestSchema`].
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestRequest {
     #[serde(flatten)]
     pub single: EventRequest,
-    #[schema(max_items = 100)]
     pub events: Option<Vec<EventRequest>>,
+}
+
+/// The schema of `POST /api/analytics/events`, written out because the rules
+/// depend on `type` (a product or a query) and on the form (one event, whose
+/// `events` may only be null, or a batch, whose event fields may only be null):
+/// what the handler accepts, no more and no less.
+pub struct IngestSchema;
+
+impl utoipa::PartialSchema for IngestSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let null = || ObjectBuilder::new().schema_type(Type::Null);
+        let string = || ObjectBuilder::new().schema_type(Type::String);
+        let kinds = |kinds: &[&str], description: &str| {
+            string()
+                .enum_values(Some(kinds.iter().copied()))
+                .description(Some(description))
+        };
+        let session = || {
+            string()
+                .pattern(Some(format!("^[!-~]{{1,{MAX_SESSION_CHARS}}}$")))
+                .description(Some("The client's session: 1-100 visible ASCII characters"))
+        };
+        // An event of either kind; `extra` adds what the form allows besides.
+        let event = |extra: &dyn Fn(ObjectBuilder) -> ObjectBuilder| {
+            let product = ObjectBuilder::new()
+                .property(
+                    "type",
+                    kinds(&["product_view", "add_to_cart"], "A product was seen or put in a cart"),
+                )
+                .property(
+                    "productId",
+                    string()
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                        .description(Some(
+                            "Events of products that do not exist are dropped (not counted in accepted)",
+                        )),
+                )
+                .property("query", null())
+                .property("sessionId", session())
+                .required("type")
+                .required("productId")
+                .required("sessionId");
+            let search = ObjectBuilder::new()
+                .property("type", kinds(&["search"], "A search was made"))
+                .property("productId", null())
+                .property(
+                    "query",
+                    string()
+                        .max_length(Some(MAX_QUERY_CHARS))
+                        .format(Some(SchemaFormat::Custom("words".to_owned())))
+                        .description(Some("What was searched, at most 200 characters")),
+                )
+                .property("sessionId", session())
+                .required("type")
+                .required("query")
+                .required("sessionId");
+            OneOfBuilder::new().item(extra(product)).item(extra(search))
+        };
+        let batch = ObjectBuilder::new()
+            .property(
+                "events",
+                ArrayBuilder::new()
+                    .items(event(&|o| o))
+                    .min_items(Some(1))
+                    .max_items(Some(MAX_EVENTS)),
+            )
+            .property("type", null())
+            .property("productId", null())
+            .property("query", null())
+            .property("sessionId", null())
+            .required("events");
+        OneOfBuilder::new()
+            .item(event(&|o| o.property("events", null())))
+            .item(batch)
+            .description(Some(
+                "One event, or `{events: [...]}` with 1-100 of them (not both). A product view counts once per session and product per 30 minutes.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for IngestSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "IngestRequest".into()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -200,17 +280,11 @@ fn event_of(raw: EventRequest, prefix: &str, errors: &mut FieldErrors) -> Option
             );
             None
         }
-        (Some(q), _) if q.chars().count() > MAX_QUERY_CHARS => {
-            errors.add(
-                field("query"),
-                format!("must be at most {MAX_QUERY_CHARS} characters"),
-            );
-            None
-        }
-        (Some(q), _) => match db::analytics::normalize_query(&q) {
-            Some(q) => Some(q),
-            None => {
-                errors.add(field("query"), "must not be empty");
+        // The rule of the document's `words` format; stored normalised.
+        (Some(q), _) => match common::domain::words(&q, MAX_QUERY_CHARS) {
+            Ok(words) => db::analytics::normalize_query(&words),
+            Err(e) => {
+                errors.add(field("query"), e);
                 None
             }
         },
@@ -227,7 +301,7 @@ fn event_of(raw: EventRequest, prefix: &str, errors: &mut FieldErrors) -> Option
 }
 
 #[utoipa::path(post, path = "/api/analytics/events", operation_id = "recordAnalyticsEvents", tag = "analytics",
-    request_body = IngestRequest,
+    request_body = IngestSchema,
     responses(
         (status = 202, description = "Stored (a product view counts once per session and product per 30 minutes)", body = Accepted),
         (status = 422, description = "Invalid event (details.fields, e.g. events[3].productId), no events or more than 100", body = ErrorEnvelope),
@@ -378,11 +452,13 @@ pub struct ProductReportDto {
 #[into_params(parameter_in = Query)]
 pub struct ProductReportQuery {
     /// RFC 3339; default 7 days before `to` (rounded down to its hour).
+    #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339; default now.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<String>,
     /// `hour` (default; at most 31 days) or `day` (UTC days; at most 366 days).
-    #[param(inline, value_type = Option<String>, example = "day")]
+    #[param(inline, value_type = Option<String>, pattern = "^(hour|day)$", example = "day")]
     pub interval: Option<String>,
 }
 
@@ -463,11 +539,13 @@ pub async fn product_report(
 #[into_params(parameter_in = Query)]
 pub struct TopProductsQuery {
     /// RFC 3339; default 7 days before `to` (rounded down to its hour).
+    #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339; default now; at most 366 days after `from`.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<String>,
     /// `views` (default), `orders` or `revenue`.
-    #[param(inline, value_type = Option<String>, example = "revenue")]
+    #[param(inline, value_type = Option<String>, pattern = "^(views|orders|revenue)$", example = "revenue")]
     pub metric: Option<String>,
     /// How many, 1-100 (default 10).
     #[param(minimum = 1, maximum = 100)]
@@ -566,8 +644,10 @@ pub async fn top_products(
 #[into_params(parameter_in = Query)]
 pub struct SearchesQuery {
     /// RFC 3339; default 7 days before `to` (rounded down to its hour).
+    #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339; default now; at most 366 days after `from`.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<String>,
     /// How many of each list, 1-100 (default 20).
     #[param(minimum = 1, maximum = 100)]

@@ -8,7 +8,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use common::idempotency::{self, IdempotencyHeader, IdempotencyKey};
+use common::idempotency::{self, IdempotencyKey, RequiredIdempotencyHeader};
 use common::pagination::{Page, PageMeta, PageQuery};
 use common::tokens::{AdminUser, AuthUser, Role};
 use common::{ApiError, FieldErrors};
@@ -200,7 +200,7 @@ fn wanted_of(lines: Vec<LineRequest>) -> Result<Wanted, ApiError> {
 }
 
 #[utoipa::path(post, path = "/api/orders", operation_id = "placeOrder", tag = "orders", security(("bearer" = [])),
-    params(IdempotencyHeader),
+    params(RequiredIdempotencyHeader),
     request_body(content = Option<PlaceOrder>, description = "Explicit lines, or nothing (or `{}`) to order the cart"),
     responses(
         (status = 201, description = "Placed: its stock is reserved until it is paid and fulfilled, cancelled or expired; a replay of the Idempotency-Key carries `Idempotent-Replayed: true`", body = OrderDto),

@@ -25,8 +25,10 @@ const MAX_PREFIX_CHARS: usize = 100;
 const MAX_SUGGESTIONS: i64 = 10;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // A resource of its own: other methods on it are 405, not the
+    // `/api/products/{id}` writes with the id "suggest".
     cfg.route("/api/products", web::get().to(search))
-        .route("/api/products/suggest", web::get().to(suggest));
+        .service(web::resource("/api/products/suggest").route(web::get().to(suggest)));
 }
 
 /// This module's part of the OpenAPI document.
@@ -126,6 +128,18 @@ pub struct SearchPage {
     pub items: Vec<ProductDto>,
     pub meta: PageMeta,
     pub facets: Facets,
+}
+
+/// The query of `GET /api/products/suggest` (documentation; the handler reads
+/// the query string itself, as search does).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documentation only")]
+struct SuggestQuery {
+    /// What was typed so far, 1-100 characters (runs of white space count as
+    /// one space): titles with a word that starts with it.
+    #[param(required = true, max_length = 100, format = "words")]
+    q: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -308,8 +322,8 @@ fn page_of(found: Found, params: PageParams, currency: &str) -> Result<SearchPag
 }
 
 #[utoipa::path(get, path = "/api/products", operation_id = "searchProducts", tag = "products", security((), ("bearer" = [])),
-    params(SearchQuery,
-        ("attr.{name}" = Option<String>, Query, description = "An attribute value, e.g. `attr.color=red`: several of one name match any of them, different names must all match; an unknown name matches nothing; at most 20 values in all")),
+    description = "Attribute filters are parameters named `attr.<name>`, e.g. `attr.color=red&attr.color=blue&attr.size=M`: several values of one name match any of them, different names must all match, an unknown name matches nothing; at most 20 values in all, names of at most 64 characters, values of at most 200. (OpenAPI cannot describe parameters by a name pattern, so they are not listed below.)",
+    params(SearchQuery),
     responses(
         (status = 200, description = "Active products that match, with facets over all of them", body = SearchPage),
         (status = 400, description = "A query string that cannot be decoded", body = ErrorEnvelope),
@@ -338,11 +352,11 @@ pub async fn search(
 }
 
 #[utoipa::path(get, path = "/api/products/suggest", operation_id = "suggestProducts", tag = "products", security((), ("bearer" = [])),
-    params(("q" = String, Query, description = "What was typed so far: 1-100 characters; titles with a word that starts with it", max_length = 100)),
+    params(SuggestQuery),
     responses(
         (status = 200, description = "Up to 10 active products, titles starting with the prefix first", body = Suggestions),
         (status = 400, description = "A query string that cannot be decoded", body = ErrorEnvelope),
-        (status = 422, description = "VALIDATION_FAILED: q missing, blank or too long", body = ErrorEnvelope),
+        (status = 422, description = "VALIDATION_FAILED: q missing, blank, too long or with control characters", body = ErrorEnvelope),
     ))]
 pub async fn suggest(
     state: web::Data<AppState>,
@@ -352,17 +366,10 @@ pub async fn suggest(
         .into_iter()
         .rev()
         .find(|(key, _)| key == "q")
-        .map(|(_, value)| value.trim().to_owned())
-        .unwrap_or_default();
-    if q.is_empty() {
-        return Err(ApiError::validation("q", "is required"));
-    }
-    if q.chars().count() > MAX_PREFIX_CHARS || q.contains('\0') {
-        return Err(ApiError::validation(
-            "q",
-            &format!("must be at most {MAX_PREFIX_CHARS} characters without NUL"),
-        ));
-    }
+        .map(|(_, value)| value)
+        .ok_or_else(|| ApiError::validation("q", "is required"))?;
+    let q =
+        common::domain::words(&q, MAX_PREFIX_CHARS).map_err(|e| ApiError::validation("q", &e))?;
     let rows = state
         .db
         .run(move |conn| Ok(db::search::suggest(conn, &q, MAX_SUGGESTIONS)?))

@@ -244,6 +244,10 @@ async fn events_are_validated() {
             "query",
         ),
         (
+            json!({"type": "search", "sessionId": "s", "query": "red\u{1}shoes"}),
+            "query",
+        ),
+        (
             json!({"type": "search", "sessionId": "s", "query": "x", "productId": p}),
             "productId",
         ),

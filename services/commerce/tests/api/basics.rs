@@ -165,6 +165,8 @@ async fn undeclared_methods_are_405_with_allow() {
         (Method::PUT, "/api/categories", "GET, POST"),
         (Method::PUT, "/api/categories/shoes", "DELETE, GET, PATCH"),
         (Method::GET, "/api/products/x/variants", "POST"),
+        // Not a PATCH of a product with the id "suggest".
+        (Method::PATCH, "/api/products/suggest", "GET"),
     ] {
         let resp = app.send(method, path, Some(&app.admin()), None).await;
         assert_eq!(
