@@ -329,6 +329,14 @@ fn reassign(
     to: Uuid,
     products_linked: &[Uuid],
 ) -> QueryResult<()> {
+    // The products first, in id order, as every catalog write locks a product
+    // before its links (the links' trigger then updates each product's row).
+    products::table
+        .filter(products::id.eq_any(products_linked))
+        .order(products::id)
+        .select(products::id)
+        .for_update()
+        .load::<Uuid>(conn)?;
     diesel::sql_query(
         "INSERT INTO product_categories (product_id, category_id, position) \
          SELECT product_id, $2, position FROM product_categories WHERE category_id = $1 \

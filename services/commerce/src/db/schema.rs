@@ -181,6 +181,9 @@ diesel::table! {
         updated_at -> Timestamptz,
         search_vector -> Tsvector,
         attribute_pairs -> Array<Nullable<Text>>,
+        price_min -> Nullable<Int8>,
+        price_max -> Nullable<Int8>,
+        category_ids -> Array<Nullable<Uuid>>,
     }
 }
 
@@ -200,6 +203,12 @@ diesel::table! {
     search_settings (singleton) {
         singleton -> Bool,
         language -> Regconfig,
+    }
+}
+
+diesel::table! {
+    search_words (word) {
+        word -> Text,
     }
 }
 
@@ -248,5 +257,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     search_hourly,
     search_settings,
+    search_words,
     variants,
 );

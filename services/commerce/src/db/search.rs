@@ -18,8 +18,9 @@ use super::schema::{categories, product_categories, products, variants};
 /// Orders of the results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
-    /// Full-text matches first (by weighted rank), then trigram-only matches
-    /// by similarity, then newest; newest when there is no query.
+    /// Matches of the query as typed first, then those through typo
+    /// alternatives only, each by weighted rank, then newest; newest when
+    /// there is no query.
     Relevance,
     /// Lowest variant price, cheapest first.
     Price,
@@ -45,8 +46,12 @@ impl Sort {
     }
 }
 
-/// Trigram word similarity from which a title matches a query with typos.
-const FUZZY_THRESHOLD: &str = "0.6";
+/// Trigram similarity from which a title word (`search_words`) is a typo
+/// alternative of a query word of at least [`TYPO_MIN_CHARS`] characters
+/// ("hedphones" and "headphones": 0.62), and how many alternatives a word gets.
+const TYPO_SIMILARITY: &str = "0.5";
+const TYPO_MIN_CHARS: i32 = 4;
+const TYPO_ALTERNATIVES: i64 = 5;
 /// The most values listed per attribute facet (the most frequent ones).
 pub const MAX_FACET_VALUES: i64 = 50;
 
@@ -57,7 +62,7 @@ pub struct Search {
     pub language: String,
     /// `websearch_to_tsquery` syntax; empty for none.
     pub q: String,
-    /// Also match titles by trigram similarity (plain queries only: no
+    /// Also match title words like the query's words (plain queries only: no
     /// phrase, `or` or `-word`, whose meaning a fuzzy match would break).
     pub fuzzy: bool,
     /// A category slug: its products and its descendants'.
@@ -143,8 +148,47 @@ struct Row {
     in_stock: i64,
 }
 
-/// Runs `search`; call inside a transaction (the fuzzy threshold is set for
-/// it alone).
+/// The words of `q` (the `simple` parser's tokens), each with up to
+/// [`TYPO_ALTERNATIVES`] title words like it, most alike first; call inside a
+/// transaction (the similarity threshold is set for it alone).
+fn typo_alternatives(conn: &mut PgConnection, q: &str) -> QueryResult<Vec<(String, Vec<String>)>> {
+    #[derive(QueryableByName)]
+    struct Alternative {
+        #[diesel(sql_type = Text)]
+        word: String,
+        #[diesel(sql_type = Nullable<Text>)]
+        alternative: Option<String>,
+    }
+    diesel::sql_query(format!(
+        "SET LOCAL pg_trgm.similarity_threshold = {TYPO_SIMILARITY}"
+    ))
+    .execute(conn)?;
+    let rows = diesel::sql_query(
+        "SELECT q.word, a.word AS alternative
+         FROM (SELECT lexeme AS word FROM unnest(to_tsvector('simple'::regconfig, $1))) q
+         LEFT JOIN LATERAL (
+             SELECT w.word FROM search_words w
+             WHERE char_length(q.word) >= $2 AND w.word % q.word AND w.word <> q.word
+             ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT $3
+         ) a ON true
+         ORDER BY q.word",
+    )
+    .bind::<Text, _>(q)
+    .bind::<diesel::sql_types::Integer, _>(TYPO_MIN_CHARS)
+    .bind::<BigInt, _>(TYPO_ALTERNATIVES)
+    .load::<Alternative>(conn)?;
+    let mut words: Vec<(String, Vec<String>)> = Vec::new();
+    for row in rows {
+        match words.last_mut() {
+            Some((word, alternatives)) if *word == row.word => alternatives.extend(row.alternative),
+            _ => words.push((row.word, row.alternative.into_iter().collect())),
+        }
+    }
+    Ok(words)
+}
+
+/// Runs `search`; call inside a transaction (the typo settings are set for it
+/// alone).
 pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
     let mut st = Statement::default();
     let mut filters = vec!["p.status = 'active'".to_owned()];
@@ -153,20 +197,40 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
     if has_q {
         let lang = st.arg(Bind::Text(search.language.clone()));
         let q = st.arg(Bind::Text(search.q.clone()));
-        let tsquery = format!("websearch_to_tsquery({lang}::regconfig, {q})");
-        if search.fuzzy {
-            diesel::sql_query(format!(
-                "SET LOCAL pg_trgm.word_similarity_threshold = {FUZZY_THRESHOLD}"
-            ))
-            .execute(conn)?;
-            filters.push(format!("(p.search_vector @@ {tsquery} OR {q} <% p.title)"));
-            keys.push(format!("word_similarity({q}, p.title) AS sim"));
+        let exact = format!("websearch_to_tsquery({lang}::regconfig, {q})");
+        let words = if search.fuzzy {
+            typo_alternatives(conn, &search.q)?
         } else {
-            filters.push(format!("p.search_vector @@ {tsquery}"));
-            keys.push("0::real AS sim".to_owned());
-        }
-        keys.push(format!("(p.search_vector @@ {tsquery}) AS exact"));
-        keys.push(format!("ts_rank(p.search_vector, {tsquery}) AS rank"));
+            Vec::new()
+        };
+        // Each word or one of its alternatives, besides the query itself.
+        let matching = if words
+            .iter()
+            .any(|(_, alternatives)| !alternatives.is_empty())
+        {
+            // A word that is a stop word makes an empty tsquery, which `&&`
+            // ignores; PostgreSQL says so in a notice nobody needs.
+            diesel::sql_query("SET LOCAL client_min_messages = warning").execute(conn)?;
+            let groups: Vec<String> = words
+                .into_iter()
+                .map(|(word, alternatives)| {
+                    let terms: Vec<String> = std::iter::once(word)
+                        .chain(alternatives)
+                        .map(|term| {
+                            let term = st.arg(Bind::Text(term));
+                            format!("plainto_tsquery({lang}::regconfig, {term})")
+                        })
+                        .collect();
+                    format!("({})", terms.join(" || "))
+                })
+                .collect();
+            format!("({exact} || ({}))", groups.join(" && "))
+        } else {
+            exact.clone()
+        };
+        filters.push(format!("p.search_vector @@ {matching}"));
+        keys.push(format!("(p.search_vector @@ {exact}) AS exact"));
+        keys.push(format!("ts_rank(p.search_vector, {matching}) AS rank"));
     }
     if let Some(slug) = &search.category {
         let slug = st.arg(Bind::Text(slug.clone()));
@@ -181,8 +245,9 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
     if search.min_price.is_some() || search.max_price.is_some() {
         let min = st.arg(Bind::BigInt(search.min_price.unwrap_or(0)));
         let max = st.arg(Bind::BigInt(search.max_price.unwrap_or(i64::MAX)));
+        // The product's price range first (on its row), then a variant in it.
         filters.push(format!(
-            "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.price_minor BETWEEN {min} AND {max})"
+            "p.price_min <= {max} AND p.price_max >= {min} AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.price_minor BETWEEN {min} AND {max})"
         ));
     }
     match search.in_stock {
@@ -202,17 +267,14 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
         filters.push(format!("p.attribute_pairs && {pairs}::text[]"));
     }
     let order = match search.sort {
-        Sort::Relevance if has_q => "exact DESC, rank DESC, sim DESC, created_at DESC, id DESC",
+        Sort::Relevance if has_q => "exact DESC, rank DESC, created_at DESC, id DESC",
         Sort::Relevance | Sort::Newest => "created_at DESC, id DESC",
         Sort::Price => "price ASC NULLS LAST, created_at DESC, id DESC",
         Sort::PriceDesc => "price DESC NULLS LAST, created_at DESC, id DESC",
         Sort::Popular => "popularity DESC, created_at DESC, id DESC",
     };
     match search.sort {
-        Sort::Price | Sort::PriceDesc => keys.push(
-            "(SELECT min(v.price_minor) FROM variants v WHERE v.product_id = p.id) AS price"
-                .to_owned(),
-        ),
+        Sort::Price | Sort::PriceDesc => keys.push("p.price_min AS price".to_owned()),
         // Read at run time: the rollups' table comes with a later migration.
         Sort::Popular => keys.push(
             "coalesce((SELECT sum(a.views + 5 * a.orders) FROM analytics_hourly a
@@ -226,7 +288,8 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
     let facet_values = st.arg(Bind::BigInt(MAX_FACET_VALUES));
     let sql = format!(
         "WITH matched AS MATERIALIZED (
-            SELECT {keys}, p.attribute_pairs FROM products p WHERE {filters}
+            SELECT {keys}, p.attribute_pairs, p.category_ids, p.price_min, p.price_max
+            FROM products p WHERE {filters}
         ),
         page AS (
             SELECT id, row_number() OVER (ORDER BY {order}) AS n
@@ -244,22 +307,21 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
             FROM pairs
         ),
         prices AS (
-            SELECT min(v.price_minor) AS lo, max(v.price_minor) AS hi,
-                   count(DISTINCT v.product_id) FILTER (WHERE v.on_hand > v.reserved) AS stocked
-            FROM variants v WHERE v.product_id IN (SELECT id FROM matched)
+            SELECT min(price_min) AS lo, max(price_max) AS hi FROM matched
         )
         SELECT
             (SELECT count(*) FROM matched) AS total,
             (SELECT coalesce(array_agg(id ORDER BY n), '{{}}') FROM page) AS ids,
             (SELECT coalesce(json_agg(json_build_object('slug', c.slug, 'name', c.name, 'count', x.n)
                     ORDER BY x.n DESC, c.slug), '[]')::text
-             FROM (SELECT pc.category_id, count(*) AS n FROM product_categories pc
-                   WHERE pc.product_id IN (SELECT id FROM matched) GROUP BY pc.category_id) x
+             FROM (SELECT category_id, count(*) AS n
+                   FROM matched, unnest(matched.category_ids) AS category_id GROUP BY category_id) x
              JOIN categories c ON c.id = x.category_id) AS categories,
             prices.lo AS price_min, prices.hi AS price_max,
             (SELECT coalesce(json_agg(json_build_array(name, value, n) ORDER BY name, n DESC, value), '[]')::text
              FROM ranked WHERE r <= {facet_values}) AS attributes,
-            prices.stocked AS in_stock
+            (SELECT count(DISTINCT v.product_id) FROM variants v
+             WHERE v.product_id IN (SELECT id FROM matched) AND v.on_hand > v.reserved) AS in_stock
         FROM prices",
         keys = keys.join(", "),
         filters = filters.join(" AND "),

@@ -133,6 +133,13 @@ async fn a_typo_still_finds_the_product_and_exact_matches_come_first() {
     assert_eq!(titles(&app, "q=hedphones").await, ["Studio Headphones"]);
     assert_eq!(titles(&app, "q=headphnes").await, ["Studio Headphones"]);
     assert_eq!(titles(&app, "q=cofee").await, ["Coffee Mug"]);
+    // Each word or a word like it: a typo among right words, and two typos.
+    assert_eq!(
+        titles(&app, "q=studio%20hedphones").await,
+        ["Studio Headphones"]
+    );
+    assert_eq!(titles(&app, "q=cofee%20mugg").await, ["Coffee Mug"]);
+    assert_eq!(titles(&app, "q=studio%20cofee").await, Vec::<String>::new());
 
     // Only the description matches exactly (low rank, no title similarity);
     // a typo-like title matches by trigrams alone and still comes after.
@@ -356,6 +363,109 @@ async fn facets_count_the_whole_result_not_the_page() {
     assert_eq!(past["items"], json!([]));
     assert_eq!(past["meta"]["total"], 3);
     assert_eq!(past["facets"], page["facets"]);
+}
+
+#[tokio::test]
+async fn facets_and_price_filters_follow_every_catalog_write_at_once() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let admin = app.admin();
+    app.category(json!({"name": "Mugs"})).await;
+    app.category(json!({"name": "Gifts"})).await;
+    let (mug, _) = app
+        .product(json!({
+            "title": "Mug",
+            "status": "active",
+            "categories": ["mugs"],
+            "options": [{"name": "Size", "values": ["S", "L"]}],
+            "variants": [{"sku": "MUG-S", "optionValues": {"Size": "S"}, "priceMinor": 500}]
+        }))
+        .await;
+    let id = mug["id"].as_str().unwrap();
+    let small = mug["variants"][0]["id"].as_str().unwrap();
+    let facets = |query: &'static str| {
+        let app = &app;
+        async move { search(app, query).await["facets"].clone() }
+    };
+    assert_eq!(
+        facets("q=mug").await["price"],
+        json!({"min": 500, "max": 500})
+    );
+
+    let resp = app
+        .post(
+            &format!("/api/products/{id}/variants"),
+            Some(&admin),
+            &json!({"sku": "MUG-L", "optionValues": {"Size": "L"}, "priceMinor": 2000}),
+        )
+        .await;
+    // The whole product answers; the new variant is the second.
+    let large = json_of(resp, StatusCode::CREATED).await["variants"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        facets("q=mug").await["price"],
+        json!({"min": 500, "max": 2000})
+    );
+
+    let resp = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/products/{id}/variants/{small}"),
+            Some(&admin),
+            &json!({"priceMinor": 800}),
+        )
+        .await;
+    json_of(resp, StatusCode::OK).await;
+    assert_eq!(
+        facets("q=mug").await["price"],
+        json!({"min": 800, "max": 2000})
+    );
+    assert_eq!(titles(&app, "minPrice=1500&maxPrice=2500").await, ["Mug"]);
+    // The range overlaps, but no variant costs 1000-1500.
+    assert_eq!(
+        titles(&app, "minPrice=1000&maxPrice=1500").await,
+        Vec::<String>::new()
+    );
+
+    let resp = app
+        .delete_as(&format!("/api/products/{id}/variants/{large}"), &admin)
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(
+        facets("q=mug").await["price"],
+        json!({"min": 800, "max": 800})
+    );
+    assert_eq!(titles(&app, "minPrice=1500").await, Vec::<String>::new());
+
+    let tag = etag(&app.get(&format!("/api/products/{id}")).await);
+    let resp = app
+        .send_if(
+            Method::PATCH,
+            &format!("/api/products/{id}"),
+            &admin,
+            &tag,
+            Some(&json!({"categories": ["gifts", "mugs"]})),
+        )
+        .await;
+    json_of(resp, StatusCode::OK).await;
+    assert_eq!(
+        facets("q=mug").await["categories"],
+        json!([
+            {"slug": "gifts", "name": "Gifts", "count": 1},
+            {"slug": "mugs", "name": "Mugs", "count": 1}
+        ])
+    );
+    let resp = app
+        .delete_as("/api/categories/gifts?reassignTo=mugs", &admin)
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(
+        facets("q=mug").await["categories"],
+        json!([{"slug": "mugs", "name": "Mugs", "count": 1}])
+    );
+    assert_eq!(titles(&app, "category=mugs").await, ["Mug"]);
 }
 
 #[tokio::test]
