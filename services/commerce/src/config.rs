@@ -31,6 +31,15 @@ pub struct CommerceSettings {
     /// The largest product image accepted, in bytes.
     #[serde(default = "d_image_max")]
     pub product_image_max_bytes: usize,
+    /// How long a replica answers a public product read from memory (0: never;
+    /// see crate::cache). Other replicas' catalog writes, and orders' stock
+    /// changes, show after at most this long.
+    #[serde(default = "d_product_cache")]
+    pub product_cache_secs: u64,
+}
+
+fn d_product_cache() -> u64 {
+    2
 }
 
 fn d_search_language() -> String {

@@ -4,6 +4,7 @@
 //! inventory and orders build on. Reads of active products are public; catalog
 //! writes need the `admin` role.
 
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -57,6 +58,9 @@ impl Service for Commerce {
             settings: settings.service.clone(),
             storage,
             limiter: common::ratelimit::RateLimiter::new(foundation.redis.clone()),
+            products: cache::ProductCache::new(std::time::Duration::from_secs(
+                settings.service.product_cache_secs,
+            )),
         });
         Launch::new(foundation, state, verifier, routes::configure).start::<Self>(&settings.common)
     }

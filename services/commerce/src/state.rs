@@ -2,6 +2,7 @@ use common::db::Db;
 use common::ratelimit::RateLimiter;
 use common::storage::Storage;
 
+use crate::cache::ProductCache;
 use crate::config::CommerceSettings;
 
 /// Everything a handler needs, shared by all workers.
@@ -12,4 +13,6 @@ pub struct AppState {
     pub storage: Storage,
     /// Per-account and per-address limits (Redis; open when it is down).
     pub limiter: RateLimiter,
+    /// Public product answers, for `PRODUCT_CACHE_SECS`.
+    pub products: ProductCache,
 }

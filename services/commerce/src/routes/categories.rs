@@ -181,6 +181,8 @@ pub async fn patch(
         .run(move |conn| db::categories::update(conn, &slug, changes))
         .await?
         .ok_or_else(category_not_found)?;
+    // Products name their categories.
+    state.products.clear();
     Ok(HttpResponse::Ok().json(CategoryDto::from(placed)))
 }
 
@@ -206,6 +208,7 @@ pub async fn delete(
         .db
         .run(move |conn| db::categories::delete(conn, &slug, reassign_to.as_deref()))
         .await?;
+    state.products.clear();
     if deleted {
         tracing::info!(category.slug = %which, reassigned_to = ?target, admin = %admin.0.subject, "category deleted");
         Ok(HttpResponse::NoContent().finish())

@@ -162,6 +162,7 @@ pub async fn upload(
         .db
         .run(move |conn| db::images::add(conn, product_id, new))
         .await;
+    state.products.clear();
     let refused = match added {
         Ok(Outcome::Done(row)) => {
             tracing::info!(product.id = %product_id, image.id = %image_id, admin = %admin.0.subject, "product image added");
@@ -226,6 +227,7 @@ pub async fn reorder(
         .db
         .run(move |conn| db::images::reorder(conn, product_id, &ids))
         .await?;
+    state.products.clear();
     match outcome {
         Outcome::Done(rows) => Ok(HttpResponse::Ok().json(ImageList {
             items: rows.into_iter().map(ImageDto::from).collect(),
@@ -259,6 +261,7 @@ pub async fn delete(
         .db
         .run(move |conn| db::images::remove(conn, product_id, image_id))
         .await?;
+    state.products.clear();
     match outcome {
         Outcome::Done(_) => {
             let store = ImageStore::new(state.storage.clone());

@@ -140,6 +140,8 @@ pub async fn adjust(
         .run(move |conn| db::inventory::adjust(conn, &sku, &adjustment))
         .await?
         .ok_or_else(sku_not_found)?;
+    // Variants show what is available.
+    state.products.clear();
     Ok(
         HttpResponse::build(StatusCode::CREATED).json(AdjustmentDto {
             inventory: InventoryDto::from(&variant),

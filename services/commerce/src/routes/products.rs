@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use super::variants::{NewVariantRequest, VariantRequest};
 use super::{if_match, present, uuid_of};
+use crate::cache::CachedProduct;
 use crate::db;
 use crate::db::models::ProductView;
 use crate::db::products::{Lookup, NewProduct, ProductChanges};
@@ -214,11 +215,14 @@ fn changes_of(body: ProductRequest, complete: bool, errors: &mut FieldErrors) ->
 }
 
 /// The answer with a product: its JSON and `ETag`.
+/// The answer of a catalog write that changed `view` (the cache of public
+/// answers forgets everything it had).
 pub(crate) fn answer(
     status: StatusCode,
     view: ProductView,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
+    state.products.clear();
     let tag = etag(view.product.version);
     let id = view.product.id;
     let product = ProductDto::new(view, &state.settings.shop_currency)?;
@@ -242,8 +246,15 @@ pub async fn get_one(
     user: MaybeUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let lookup = Lookup::of(path.trim());
+    let key = path.trim().to_owned();
     let admin = user.0.as_ref().is_some_and(|u| u.is_admin());
+    if !admin {
+        if let Some(hit) = state.products.get(&key) {
+            return Ok(product_answer(&hit));
+        }
+    }
+    let read_at = state.products.generation();
+    let lookup = Lookup::of(&key);
     let view = state
         .db
         .run(move |conn| {
@@ -253,7 +264,26 @@ pub async fn get_one(
         })
         .await?
         .ok_or_else(product_not_found)?;
-    answer(StatusCode::OK, view, &state)
+    // Only what everyone may see is cached (admins read drafts too).
+    let public = view.product.status == Status::Active.as_str();
+    let cached = CachedProduct {
+        etag: etag(view.product.version),
+        body: serde_json::to_vec(&ProductDto::new(view, &state.settings.shop_currency)?)
+            .map_err(|e| ApiError::internal(format!("encoding a product: {e}")))?
+            .into(),
+    };
+    let response = product_answer(&cached);
+    if public {
+        state.products.put(&key, read_at, cached);
+    }
+    Ok(response)
+}
+
+fn product_answer(product: &CachedProduct) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, product.etag.clone()))
+        .content_type("application/json")
+        .body(product.body.clone())
 }
 
 #[utoipa::path(post, path = "/api/products", operation_id = "createProduct", tag = "products", security(("bearer" = [])),
@@ -385,6 +415,7 @@ pub async fn delete(
         .db
         .run(move |conn| db::products::delete(conn, id, &condition))
         .await?;
+    state.products.clear();
     match deletion {
         db::products::Deletion::Deleted => {
             super::images::remove_product_images(&state, id).await;

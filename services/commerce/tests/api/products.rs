@@ -468,3 +468,72 @@ async fn a_deleted_product_is_gone_with_its_variants_and_skus() {
     let (again, _) = app.product(shirt("Tee")).await;
     assert_eq!(again["slug"], "tee");
 }
+
+#[tokio::test]
+async fn public_reads_come_from_a_short_cache_that_the_replicas_own_writes_empty() {
+    let app = spawn_app_with(&[("PRODUCT_CACHE_SECS", "60")]).await;
+    let (tee, tag) = app.product(shirt("Tee")).await;
+    let id = tee["id"].as_str().unwrap();
+    let path = format!("/api/products/{id}");
+    let slug_path = "/api/products/tee";
+    assert_eq!(app.read(&path, None).await["title"], "Tee");
+    assert_eq!(app.read(slug_path, None).await["title"], "Tee");
+
+    // Behind the service's back: public reads keep the cached answer, with its
+    // ETag; admins read the database.
+    app.sql(&format!(
+        "UPDATE products SET title = 'Changed' WHERE id = '{id}'"
+    ))
+    .unwrap();
+    let resp = app.get(&path).await;
+    assert_eq!(etag(&resp), tag);
+    assert_eq!(json_of(resp, StatusCode::OK).await["title"], "Tee");
+    assert_eq!(
+        app.read(&path, Some(&app.admin())).await["title"],
+        "Changed"
+    );
+
+    // A write through the service shows at once, by id and by slug.
+    let resp = app
+        .send_if(
+            Method::PATCH,
+            &path,
+            &app.admin(),
+            &tag,
+            Some(&json!({"title": "Renamed"})),
+        )
+        .await;
+    let tag = etag(&resp);
+    json_of(resp, StatusCode::OK).await;
+    assert_eq!(app.read(&path, None).await["title"], "Renamed");
+    assert_eq!(app.read(slug_path, None).await["title"], "Renamed");
+
+    // Archived: gone for the public at once, and never cached for them after
+    // an admin reads it.
+    let resp = app
+        .send_if(
+            Method::PATCH,
+            &path,
+            &app.admin(),
+            &tag,
+            Some(&json!({"status": "archived"})),
+        )
+        .await;
+    json_of(resp, StatusCode::OK).await;
+    assert_eq!(
+        app.read(&path, Some(&app.admin())).await["status"],
+        "archived"
+    );
+    let resp = app.get(&path).await;
+    assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+}
+
+#[tokio::test]
+async fn with_no_cache_every_read_sees_the_database() {
+    let app = spawn_app_with(&[("PRODUCT_CACHE_SECS", "0")]).await;
+    let (tee, _) = app.product(shirt("Tee")).await;
+    let path = format!("/api/products/{}", tee["id"].as_str().unwrap());
+    assert_eq!(app.read(&path, None).await["title"], "Tee");
+    app.sql("UPDATE products SET title = 'Changed'").unwrap();
+    assert_eq!(app.read(&path, None).await["title"], "Changed");
+}
