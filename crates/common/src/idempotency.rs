@@ -141,16 +141,23 @@ fn begin(
     lease_secs: i32,
 ) -> QueryResult<Begun> {
     let pending = fingerprint.unwrap_or("");
-    conn.transaction(|conn| {
-        let inserted = diesel::sql_query(
+    let claim = |conn: &mut PgConnection| {
+        diesel::sql_query(
             "INSERT INTO idempotency_keys (owner, key, fingerprint, state) VALUES ($1, $2, $3, 'running') \
              ON CONFLICT (owner, key) DO NOTHING",
         )
         .bind::<Text, _>(owner)
         .bind::<Text, _>(key)
         .bind::<Text, _>(pending)
-        .execute(conn)?;
-        if inserted == 1 {
+        .execute(conn)
+    };
+    // A new key, the usual case, in one statement of its own; a key seen
+    // before is read and decided on in a transaction.
+    if claim(conn)? == 1 {
+        return Ok(Begun::Fresh);
+    }
+    conn.transaction(|conn| {
+        if claim(conn)? == 1 {
             return Ok(Begun::Fresh);
         }
         let row: Row = diesel::sql_query(format!(
