@@ -3,16 +3,21 @@
 //!
 //! A product's page is the shop's hottest read and costs five queries; for
 //! `PRODUCT_CACHE_SECS` (2 by default, 0 turns the cache off) a replica answers
-//! it from memory. Every catalog write of the replica empties the cache, so a
-//! replica never serves what it has itself replaced; other replicas may serve
-//! the earlier answer until it expires, and so may stock counts (`available`)
-//! that orders changed meanwhile. Admins always read the database.
+//! it from memory. Every catalog write empties the cache of its replica at
+//! once, and of the others through a Redis channel
+//! (`<COMMERCE_REDIS_PREFIX>:catalog-changed`; a replica that lost its
+//! subscription empties its cache when it subscribes again). Without Redis, or
+//! while a message is on its way, other replicas may serve the earlier answer
+//! until it expires; stock counts (`available`) that orders change show after
+//! at most the TTL everywhere. Admins always read the database.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::redis_conn::RedisHandle;
+use common::tasks::Tasks;
 
 /// The most products kept at once.
 const CAPACITY: u64 = 10_000;
@@ -32,6 +37,8 @@ pub struct Generation(u64);
 pub struct ProductCache {
     entries: Option<moka::sync::Cache<String, Arc<CachedProduct>>>,
     generation: AtomicU64,
+    /// Where catalog writes are announced to the other replicas.
+    channel: Option<(RedisHandle, String)>,
 }
 
 impl ProductCache {
@@ -46,7 +53,42 @@ impl ProductCache {
         Self {
             entries,
             generation: AtomicU64::new(0),
+            channel: None,
         }
+    }
+
+    /// Announces this replica's catalog writes on `channel` and follows the
+    /// other replicas' there (a background task of `tasks`).
+    pub fn shared(
+        ttl: Duration,
+        redis: Option<RedisHandle>,
+        channel: String,
+        tasks: &mut Tasks,
+    ) -> Arc<Self> {
+        let mut cache = Self::new(ttl);
+        let Some(redis) = redis.filter(|_| cache.entries.is_some()) else {
+            return Arc::new(cache);
+        };
+        cache.channel = Some((redis.clone(), channel.clone()));
+        let cache = Arc::new(cache);
+        let follower = cache.clone();
+        tasks.spawn("catalog-channel", move || {
+            let (cache, redis, channel) = (follower.clone(), redis.clone(), channel.clone());
+            async move {
+                common::redis_conn::follow(
+                    &redis,
+                    &channel,
+                    || {
+                        // Writes may have been announced while not subscribed.
+                        cache.forget_all();
+                        async { Ok(()) }
+                    },
+                    |_| cache.forget_all(),
+                )
+                .await
+            }
+        });
+        cache
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<CachedProduct>> {
@@ -72,8 +114,26 @@ impl ProductCache {
         }
     }
 
-    /// After any catalog write: forget every answer.
+    /// After any catalog write: forget every answer, here and (through the
+    /// channel, without waiting for it) in the other replicas.
     pub fn clear(&self) {
+        self.forget_all();
+        if let Some((redis, channel)) = &self.channel {
+            let (mut conn, channel) = (redis.conn.clone(), channel.clone());
+            tokio::spawn(async move {
+                let published: Result<i64, _> = redis::cmd("PUBLISH")
+                    .arg(&channel)
+                    .arg("changed")
+                    .query_async(&mut conn)
+                    .await;
+                if let Err(e) = published {
+                    tracing::warn!(error = %e, "announcing a catalog write failed; other replicas' caches expire on their own");
+                }
+            });
+        }
+    }
+
+    fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Some(entries) = &self.entries {
             entries.invalidate_all();

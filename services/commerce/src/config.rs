@@ -36,6 +36,13 @@ pub struct CommerceSettings {
     /// changes, show after at most this long.
     #[serde(default = "d_product_cache")]
     pub product_cache_secs: u64,
+    /// Prefix of this service's Redis channels (`<prefix>:catalog-changed`).
+    #[serde(default = "d_redis_prefix")]
+    pub commerce_redis_prefix: String,
+}
+
+fn d_redis_prefix() -> String {
+    "commerce".to_owned()
 }
 
 fn d_product_cache() -> u64 {

@@ -53,14 +53,18 @@ impl Service for Commerce {
             foundation.db.clone(),
             &settings.service,
         );
+        let products = cache::ProductCache::shared(
+            std::time::Duration::from_secs(settings.service.product_cache_secs),
+            foundation.redis.clone(),
+            format!("{}:catalog-changed", settings.service.commerce_redis_prefix),
+            &mut foundation.tasks,
+        );
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),
             settings: settings.service.clone(),
             storage,
             limiter: common::ratelimit::RateLimiter::new(foundation.redis.clone()),
-            products: cache::ProductCache::new(std::time::Duration::from_secs(
-                settings.service.product_cache_secs,
-            )),
+            products,
         });
         Launch::new(foundation, state, verifier, routes::configure).start::<Self>(&settings.common)
     }

@@ -14,5 +14,5 @@ pub struct AppState {
     /// Per-account and per-address limits (Redis; open when it is down).
     pub limiter: RateLimiter,
     /// Public product answers, for `PRODUCT_CACHE_SECS`.
-    pub products: ProductCache,
+    pub products: std::sync::Arc<ProductCache>,
 }

@@ -13,6 +13,9 @@ pub struct TestApp {
     pub db: TestDb,
     /// Where the app keeps images; removed with it.
     pub storage_dir: std::path::PathBuf,
+    /// The settings of its replicas (the same database, issuer, storage and
+    /// Redis channels).
+    settings: Vec<(String, String)>,
 }
 
 impl Drop for TestApp {
@@ -33,21 +36,43 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let db = TestDb::of::<Commerce>().expect("test database");
     let issuer = TestIssuer::start().await;
     let storage_dir = std::env::temp_dir().join(format!("commerce-{}", uuid::Uuid::now_v7()));
-    let env = Env::new(&db.url)
-        .set("REDIS_URL", testkit::redis_url())
-        .set("STORAGE_DIR", storage_dir.display().to_string())
-        .set("AUTH_JWKS_URL", issuer.jwks_url.clone())
-        .with(overrides);
-    let spawned = testkit::spawn::<Commerce>(env).await;
+    let mut settings = testkit::owned(&[
+        ("REDIS_URL", &testkit::redis_url()),
+        ("STORAGE_DIR", &storage_dir.display().to_string()),
+        ("AUTH_JWKS_URL", &issuer.jwks_url),
+        // Channels of its own: other tests' apps share the Redis.
+        (
+            "COMMERCE_REDIS_PREFIX",
+            &format!("commerce-test-{}", uuid::Uuid::now_v7()),
+        ),
+    ]);
+    settings.extend(testkit::owned(overrides));
+    let api = start(&db.url, &settings).await;
     TestApp {
-        api: spawned.client,
+        api,
         issuer,
         db,
         storage_dir,
+        settings,
     }
 }
 
+async fn start(db_url: &str, settings: &[(String, String)]) -> Client {
+    let pairs: Vec<(&str, &str)> = settings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    testkit::spawn::<Commerce>(Env::new(db_url).with(&pairs))
+        .await
+        .client
+}
+
 impl TestApp {
+    /// Another replica of the app.
+    pub async fn replica(&self) -> Client {
+        start(&self.db.url, &self.settings).await
+    }
+
     fn token(&self, role: &str) -> String {
         let subject = uuid::Uuid::now_v7().to_string();
         let mut claims = TestIssuer::claims(ISSUER, "reelstack", &subject);

@@ -537,3 +537,40 @@ async fn with_no_cache_every_read_sees_the_database() {
     app.sql("UPDATE products SET title = 'Changed'").unwrap();
     assert_eq!(app.read(&path, None).await["title"], "Changed");
 }
+
+#[tokio::test]
+async fn a_write_empties_the_other_replicas_caches_too() {
+    let app = spawn_app_with(&[("PRODUCT_CACHE_SECS", "60")]).await;
+    let other = app.replica().await;
+    let (tee, tag) = app.product(shirt("Tee")).await;
+    let path = format!("/api/products/{}", tee["id"].as_str().unwrap());
+    let title = |client: &testkit::Client| {
+        let path = path.clone();
+        let client = client.clone();
+        async move {
+            let resp = client.get(&path).await;
+            json_of(resp, StatusCode::OK).await["title"].clone()
+        }
+    };
+    assert_eq!(title(&other).await, "Tee");
+    let resp = app
+        .send_if(
+            Method::PATCH,
+            &path,
+            &app.admin(),
+            &tag,
+            Some(&json!({"title": "Renamed"})),
+        )
+        .await;
+    json_of(resp, StatusCode::OK).await;
+    // The announcement crosses Redis: within a second, long before the 60 s.
+    let mut seen = title(&other).await;
+    for _ in 0..50 {
+        if seen == "Renamed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        seen = title(&other).await;
+    }
+    assert_eq!(seen, "Renamed");
+}
