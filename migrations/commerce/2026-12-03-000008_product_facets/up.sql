@@ -4,7 +4,7 @@
 --
 -- Locks: the triggers update the product's row after a variant's price or a
 -- category link changes. Every catalog write has locked that row first
--- (crate::db::products::lock), and reassigning a category's products locks
+-- (crate::db::products::lock, FOR NO KEY UPDATE), and reassigning a category's products locks
 -- them in id order first, so no new lock order appears. Orders change only a
 -- variant's stock, which fires nothing here.
 ALTER TABLE products

@@ -335,18 +335,27 @@ fn reassign(
         .filter(products::id.eq_any(products_linked))
         .order(products::id)
         .select(products::id)
-        .for_update()
+        .for_no_key_update()
         .load::<Uuid>(conn)?;
     diesel::sql_query(
         "INSERT INTO product_categories (product_id, category_id, position) \
-         SELECT product_id, $2, position FROM product_categories WHERE category_id = $1 \
+         SELECT product_id, $2, position FROM product_categories \
+         WHERE category_id = $1 AND product_id = ANY($3) \
          ON CONFLICT (product_id, category_id) DO NOTHING",
     )
     .bind::<SqlUuid, _>(from)
     .bind::<SqlUuid, _>(to)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(products_linked)
     .execute(conn)?;
-    diesel::delete(product_categories::table.filter(product_categories::category_id.eq(from)))
-        .execute(conn)?;
+    // Only the products locked above: one linked since keeps the category,
+    // whose delete then fails on the link (409) instead of moving a product
+    // nobody locked.
+    diesel::delete(
+        product_categories::table
+            .filter(product_categories::category_id.eq(from))
+            .filter(product_categories::product_id.eq_any(products_linked)),
+    )
+    .execute(conn)?;
     diesel::update(products::table.filter(products::id.eq_any(products_linked)))
         .set((
             products::version.eq(products::version + 1),

@@ -111,12 +111,16 @@ pub(crate) fn variants_of(conn: &mut PgConnection, product_id: Uuid) -> QueryRes
         .load(conn)
 }
 
-/// The product's row, locked until the transaction ends.
+/// The product's row, locked until the transaction ends. FOR NO KEY UPDATE:
+/// catalog writes wait for each other, but not for orders, whose lines' key
+/// share of the product they take while holding their variants' locks (FOR
+/// UPDATE would close a cycle with a write that holds the product and waits
+/// for one of those variants).
 pub(crate) fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Product>> {
     products::table
         .find(id)
         .select(Product::as_select())
-        .for_update()
+        .for_no_key_update()
         .first(conn)
         .optional()
 }

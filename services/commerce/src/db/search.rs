@@ -148,10 +148,16 @@ struct Row {
     in_stock: i64,
 }
 
-/// The words of `q` (the `simple` parser's tokens), each with up to
+/// The words of `q` (the `simple` parser's tokens) that are not stop words of
+/// `language` (those match nothing and would leave only their alternatives),
+/// each with up to
 /// [`TYPO_ALTERNATIVES`] title words like it, most alike first; call inside a
 /// transaction (the similarity threshold is set for it alone).
-fn typo_alternatives(conn: &mut PgConnection, q: &str) -> QueryResult<Vec<(String, Vec<String>)>> {
+fn typo_alternatives(
+    conn: &mut PgConnection,
+    language: &str,
+    q: &str,
+) -> QueryResult<Vec<(String, Vec<String>)>> {
     #[derive(QueryableByName)]
     struct Alternative {
         #[diesel(sql_type = Text)]
@@ -171,11 +177,13 @@ fn typo_alternatives(conn: &mut PgConnection, q: &str) -> QueryResult<Vec<(Strin
              WHERE char_length(q.word) >= $2 AND w.word % q.word AND w.word <> q.word
              ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT $3
          ) a ON true
+         WHERE numnode(plainto_tsquery($4::regconfig, q.word)) > 0
          ORDER BY q.word",
     )
     .bind::<Text, _>(q)
     .bind::<diesel::sql_types::Integer, _>(TYPO_MIN_CHARS)
     .bind::<BigInt, _>(TYPO_ALTERNATIVES)
+    .bind::<Text, _>(language)
     .load::<Alternative>(conn)?;
     let mut words: Vec<(String, Vec<String>)> = Vec::new();
     for row in rows {
@@ -199,7 +207,7 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
         let q = st.arg(Bind::Text(search.q.clone()));
         let exact = format!("websearch_to_tsquery({lang}::regconfig, {q})");
         let words = if search.fuzzy {
-            typo_alternatives(conn, &search.q)?
+            typo_alternatives(conn, &search.language, &search.q)?
         } else {
             Vec::new()
         };

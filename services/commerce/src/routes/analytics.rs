@@ -113,7 +113,8 @@ pub struct IngestRequest {
 /// The schema of `POST /api/analytics/events`, written out because the rules
 /// depend on `type` (a product or a query) and on the form (one event, whose
 /// `events` may only be null, or a batch, whose event fields may only be null):
-/// what the handler accepts, no more and no less.
+/// what the handler accepts (it also takes a `productId` in the other spellings
+/// of a UUID: braces, no hyphens, surrounding spaces).
 pub struct IngestSchema;
 
 impl utoipa::PartialSchema for IngestSchema {

@@ -136,8 +136,8 @@ pub struct SearchPage {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code, reason = "documentation only")]
 struct SuggestQuery {
-    /// What was typed so far, 1-100 characters (runs of white space count as
-    /// one space): titles with a word that starts with it.
+    /// What was typed so far, at most 100 characters, not only white space:
+    /// titles with a word that starts with it.
     #[param(required = true, max_length = 100, format = "words")]
     q: Option<String>,
 }

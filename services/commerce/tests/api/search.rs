@@ -140,6 +140,13 @@ async fn a_typo_still_finds_the_product_and_exact_matches_come_first() {
     );
     assert_eq!(titles(&app, "q=cofee%20mugg").await, ["Coffee Mug"]);
     assert_eq!(titles(&app, "q=studio%20cofee").await, Vec::<String>::new());
+    // A stop word ("other") matches nothing, and neither does a title word
+    // like it ("others"), which must not become required instead.
+    app.product(item("Others Welcome", 100)).await;
+    assert_eq!(
+        titles(&app, "q=hedphones%20other").await,
+        ["Studio Headphones"]
+    );
 
     // Only the description matches exactly (low rank, no title similarity);
     // a typo-like title matches by trigrams alone and still comes after.
