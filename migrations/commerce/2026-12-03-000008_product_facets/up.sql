@@ -57,10 +57,16 @@ CREATE TRIGGER product_categories_ids
     AFTER INSERT OR DELETE OR UPDATE ON product_categories
     FOR EACH ROW EXECUTE FUNCTION commerce_product_categories_ids();
 
-UPDATE products p SET price_min = v.lo, price_max = v.hi
-FROM (SELECT product_id, min(price_minor) AS lo, max(price_minor) AS hi FROM variants GROUP BY product_id) v
-WHERE v.product_id = p.id;
-UPDATE products p SET category_ids = c.ids
-FROM (SELECT product_id, array_agg(category_id ORDER BY position, category_id) AS ids
-      FROM product_categories GROUP BY product_id) c
-WHERE c.product_id = p.id;
+-- Every product's facts at once (here, and after a bulk load with the
+-- triggers off: deploy/bench/commerce.sh).
+CREATE FUNCTION commerce_refresh_all_product_facets() RETURNS void LANGUAGE sql AS $$
+    UPDATE products p SET price_min = v.lo, price_max = v.hi
+    FROM (SELECT product_id, min(price_minor) AS lo, max(price_minor) AS hi FROM variants GROUP BY product_id) v
+    WHERE v.product_id = p.id;
+    UPDATE products p SET category_ids = c.ids
+    FROM (SELECT product_id, array_agg(category_id ORDER BY position, category_id) AS ids
+          FROM product_categories GROUP BY product_id) c
+    WHERE c.product_id = p.id;
+$$;
+
+SELECT commerce_refresh_all_product_facets();
