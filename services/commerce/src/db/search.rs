@@ -165,8 +165,12 @@ fn typo_alternatives(
         #[diesel(sql_type = Nullable<Text>)]
         alternative: Option<String>,
     }
+    // Both for this transaction, in one round trip: the threshold of `%`, and
+    // no notice when an alternative is a stop word of the language (its
+    // tsquery is empty, which `||` ignores, and PostgreSQL says so).
     diesel::sql_query(format!(
-        "SET LOCAL pg_trgm.similarity_threshold = {TYPO_SIMILARITY}"
+        "SELECT set_config('pg_trgm.similarity_threshold', '{TYPO_SIMILARITY}', true), \
+                set_config('client_min_messages', 'warning', true)"
     ))
     .execute(conn)?;
     let rows = diesel::sql_query(
@@ -216,9 +220,6 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
             .iter()
             .any(|(_, alternatives)| !alternatives.is_empty())
         {
-            // A word that is a stop word makes an empty tsquery, which `&&`
-            // ignores; PostgreSQL says so in a notice nobody needs.
-            diesel::sql_query("SET LOCAL client_min_messages = warning").execute(conn)?;
             let groups: Vec<String> = words
                 .into_iter()
                 .map(|(word, alternatives)| {
