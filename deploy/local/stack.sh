@@ -64,6 +64,8 @@ service_env() {
       echo "SERVICE_CLIENT_ID=local-services"
       echo "SERVICE_CLIENT_SECRET=$(dev_secret internal_client)"
       echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
+      # The gateway shares the disk: it sends media bytes from the folder itself.
+      echo "MEDIA_ACCEL_REDIRECT=${MEDIA_ACCEL_REDIRECT:-true}"
       ;;
     commerce)
       # The shop's one currency (ISO 4217); every price is in its minor units.
@@ -139,7 +141,11 @@ start_gateway() {
   nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
   for svc in "${SERVICES[@]}"; do ups+="$(upstream_name "$svc")=127.0.0.1:${SERVICE_PORT[$svc]} "; done
   if pid_alive "$PIDS/nginx.pid"; then log "gateway already running"; return 0; fi
+  # social's media files, when it hands them to the gateway (MEDIA_ACCEL_REDIRECT).
+  local media_dir=""
+  [ "${MEDIA_ACCEL_REDIRECT:-true}" = true ] && media_dir="${STORAGE_DIR:-$RUN/storage}"
   GATEWAY_UPSTREAMS="${GATEWAY_UPSTREAMS:-$ups}" GATEWAY_LISTEN="127.0.0.1:$GATEWAY_PORT" \
+    GATEWAY_MEDIA_DIR="${GATEWAY_MEDIA_DIR-$media_dir}" \
     GATEWAY_PID_FILE="$PIDS/nginx.pid" bash "$ROOT/deploy/nginx/render.sh" "$RUN/nginx" >/dev/null
   "$nginx_bin" -t -q -c "$RUN/nginx/nginx.conf" -p "$RUN/nginx" 2>>"$LOGS/gateway.log" || die "gateway configuration invalid (see $LOGS/gateway.log)"
   "$nginx_bin" -c "$RUN/nginx/nginx.conf" -p "$RUN/nginx" 2>>"$LOGS/gateway.log" || die "gateway did not start (see $LOGS/gateway.log)"

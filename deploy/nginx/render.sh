@@ -8,7 +8,8 @@
 # (60s, below the services' KEEP_ALIVE_SECS), GATEWAY_REAL_IP_FROM (addresses or CIDR
 # blocks of a load balancer in front, comma- or space-separated; unset: none) and
 # GATEWAY_REAL_IP_HEADER (X-Forwarded-For), GATEWAY_UPLOAD_MAX_BODY (201m: video uploads,
-# above the service's VIDEO_MAX_BYTES so that the service answers 413 itself), GATEWAY_EXTRA_CONF and GATEWAY_EXTRA_HTTP_CONF
+# above the service's VIDEO_MAX_BYTES so that the service answers 413 itself), GATEWAY_MEDIA_DIR
+# (social's storage folder, when social runs with MEDIA_ACCEL_REDIRECT on this disk), GATEWAY_EXTRA_CONF and GATEWAY_EXTRA_HTTP_CONF
 # (files included inside the server block and the http block, used by the end-to-end
 # tests), GATEWAY_ACCESS_LOG, GATEWAY_ERROR_LOG, GATEWAY_TEMP_DIR, and GATEWAY_CONFIG_DIR
 # (where OUT_DIR will be mounted when nginx runs elsewhere, e.g. in a container).
@@ -165,6 +166,30 @@ for spec in ${GATEWAY_UPSTREAMS:-auth=127.0.0.1:8081}; do
   entries+="\"${name}\":<!--# echo var=\"up_${name}\" encoding=\"none\" default=\"null\" -->"
 done
 sed -i "s|@UPLOAD_MAX_BODY@|${GATEWAY_UPLOAD_MAX_BODY:-201m}|g" "$out/routes.part"
+# GATEWAY_MEDIA_DIR: social's STORAGE_DIR on this disk, for MEDIA_ACCEL_REDIRECT.
+# The service checks access, ETags and ranges, then hands the file to this
+# internal location (clients cannot reach it): nginx sends the range itself, its
+# If-Range checked against the service's ETag (nginx's own ETag, Last-Modified
+# and If-Modified-Since are off, so the service's validators are the only ones).
+# The service's CORS headers are copied, as proxied answers carry them.
+if [ -n "${GATEWAY_MEDIA_DIR:-}" ]; then
+  cat >> "$out/routes.part" <<MEDIA
+        location /__reelstack/media/ {
+            internal;
+            alias ${GATEWAY_MEDIA_DIR%/}/;
+            etag off;
+            if_modified_since off;
+            max_ranges 1;
+            add_header Last-Modified "";
+            add_header ETag \$upstream_http_etag;
+            add_header X-Request-Id \$reelstack_request_id always;
+            add_header Access-Control-Allow-Origin \$upstream_http_access_control_allow_origin;
+            add_header Access-Control-Allow-Credentials \$upstream_http_access_control_allow_credentials;
+            add_header Access-Control-Expose-Headers \$upstream_http_access_control_expose_headers;
+            add_header Vary \$upstream_http_vary;
+        }
+MEDIA
+fi
 health_locations+="        location @health_down { return 200 '{\"status\":\"unreachable\"}'; }\n"
 printf '%s%s%s\n' '<!--# set var="overall" value="ok" -->' "$checks" \
   "{\"service\":\"gateway\",\"upstreams\":{${entries}},\"status\":\"<!--# echo var=\"overall\" -->\"}" \

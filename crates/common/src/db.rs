@@ -36,8 +36,15 @@ impl ManageConnection for Manager {
         // compiles any whose estimated cost passes `jit_above_cost`, an estimate
         // that misjudges LIMITed walks. Compiling cost 50-60 ms on a feed query
         // that runs in 1 ms (the following feed benchmark).
-        diesel::connection::SimpleConnection::batch_execute(&mut conn, "SET jit = off")
-            .map_err(diesel::r2d2::Error::QueryError)?;
+        // No parallel workers either: a request is one query on one core while
+        // other requests take the others, and each worker is a process forked
+        // and torn down per query (a search over 4,000 matches spent more time
+        // starting workers than they saved).
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut conn,
+            "SET jit = off; SET max_parallel_workers_per_gather = 0",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)?;
         Ok(PgConn { conn, lost: false })
     }
 

@@ -62,10 +62,16 @@ pub struct Stored {
 #[derive(Clone)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
+    /// The folder store: each object is the file `STORAGE_DIR/<key>`.
+    local: bool,
 }
 
 impl Storage {
     pub fn open(settings: &StorageSettings) -> anyhow::Result<Self> {
+        let local = settings
+            .s3_bucket
+            .as_deref()
+            .is_none_or(|bucket| bucket.trim().is_empty());
         let store: Arc<dyn ObjectStore> = match &settings.s3_bucket {
             Some(bucket) if !bucket.trim().is_empty() => {
                 // AWS_* variables (instance roles, web identity) fill what is not set here.
@@ -97,7 +103,13 @@ impl Storage {
                 Arc::new(ChunkedStore::new(Arc::new(local), READ_CHUNK))
             }
         };
-        Ok(Self { store })
+        Ok(Self { store, local })
+    }
+
+    /// Whether objects are files of the local folder (`STORAGE_DIR/<key>`),
+    /// which a gateway on the same disk can serve itself.
+    pub fn is_local(&self) -> bool {
+        self.local
     }
 
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {

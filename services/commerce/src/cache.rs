@@ -5,7 +5,8 @@
 //! `PRODUCT_CACHE_SECS` (2 by default, 0 turns the cache off) a replica answers
 //! it from memory. Every catalog write empties the cache of its replica at
 //! once, and of the others through a Redis channel
-//! (`<COMMERCE_REDIS_PREFIX>:catalog-changed`; a replica that lost its
+//! (`<COMMERCE_REDIS_PREFIX>:catalog-changed`, the message names the writing
+//! replica, which ignores its own; a replica that lost its
 //! subscription empties its cache when it subscribes again). Without Redis, or
 //! while a message is on its way, other replicas may serve the earlier answer
 //! until it expires; stock counts (`available`) that orders change show after
@@ -39,6 +40,10 @@ pub struct ProductCache {
     generation: AtomicU64,
     /// Where catalog writes are announced to the other replicas.
     channel: Option<(RedisHandle, String)>,
+    /// This replica's name in its announcements: it empties its own cache
+    /// when it writes, and its own announcement, arriving later, would also
+    /// drop what it cached since.
+    origin: String,
 }
 
 impl ProductCache {
@@ -54,6 +59,7 @@ impl ProductCache {
             entries,
             generation: AtomicU64::new(0),
             channel: None,
+            origin: uuid::Uuid::now_v7().to_string(),
         }
     }
 
@@ -83,7 +89,11 @@ impl ProductCache {
                         cache.forget_all();
                         async { Ok(()) }
                     },
-                    |_| cache.forget_all(),
+                    |origin| {
+                        if origin != cache.origin {
+                            cache.forget_all();
+                        }
+                    },
                 )
                 .await
             }
@@ -120,10 +130,11 @@ impl ProductCache {
         self.forget_all();
         if let Some((redis, channel)) = &self.channel {
             let (mut conn, channel) = (redis.conn.clone(), channel.clone());
+            let origin = self.origin.clone();
             tokio::spawn(async move {
                 let published: Result<i64, _> = redis::cmd("PUBLISH")
                     .arg(&channel)
-                    .arg("changed")
+                    .arg(origin)
                     .query_async(&mut conn)
                     .await;
                 if let Err(e) = published {

@@ -75,6 +75,13 @@ pub struct SocialSettings {
     /// Prefix of this service's Redis keys (views buffered, de-duplicated).
     #[serde(default = "d_redis_prefix")]
     pub social_redis_prefix: String,
+    /// Media bytes (the original's ranges, HLS files, posters) are sent by the
+    /// gateway from the storage folder: the service checks access, `ETag`s and
+    /// ranges and answers `X-Accel-Redirect` to [`crate::routes::media::GATEWAY_MEDIA_PREFIX`]
+    /// (the gateway's `GATEWAY_MEDIA_DIR` must be this `STORAGE_DIR`). Only
+    /// with the folder store; the service refuses to start with it and S3.
+    #[serde(default)]
+    pub media_accel_redirect: bool,
 }
 
 fn d_directory_url() -> String {

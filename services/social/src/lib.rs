@@ -71,6 +71,11 @@ impl Service for Social {
             );
         }
         let storage = common::storage::Storage::open(&settings.storage)?;
+        if s.media_accel_redirect && !storage.is_local() {
+            anyhow::bail!(
+                "MEDIA_ACCEL_REDIRECT needs the folder store (STORAGE_DIR): the gateway cannot read objects of S3_BUCKET"
+            );
+        }
         spawn_maintenance(
             &mut foundation.tasks,
             foundation.db.clone(),

@@ -268,7 +268,85 @@ async fn an_upload_through_the_gateway_is_processed_and_streams_by_range() {
         .await
         .unwrap();
     assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    let n = bytes.len();
+    assert_eq!(
+        part.headers()["content-range"].to_str().unwrap(),
+        format!("bytes 10-19/{n}")
+    );
+    assert!(part.headers().contains_key("x-request-id"));
+    assert!(!part.headers().contains_key("last-modified"));
     assert_eq!(part.bytes().await.unwrap(), bytes[10..20]);
+
+    // The stack hands the bytes to the gateway (MEDIA_ACCEL_REDIRECT): what a
+    // client sees is what the service itself would send.
+    let stream = format!("{}{}", gateway(), ready["streamUrl"].as_str().unwrap());
+    let get = |headers: &[(&str, &str)]| {
+        let mut req = http().get(&stream);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send()
+    };
+    let whole = get(&[]).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()["content-type"], "video/mp4");
+    assert!(whole.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert!(!whole.headers().contains_key("x-accel-redirect"));
+    let etag = whole.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(whole.bytes().await.unwrap(), bytes);
+    let resp = get(&[("range", "bytes=100-"), ("if-range", &etag)])
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(resp.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(resp.bytes().await.unwrap(), bytes[100..]);
+    let resp = get(&[("range", "bytes=100-"), ("if-range", "\"stale\"")])
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "a stale If-Range gets all of it"
+    );
+    assert_eq!(resp.bytes().await.unwrap().len(), n);
+    let resp = get(&[("if-none-match", &etag)]).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    let resp = get(&[("range", &format!("bytes={n}-"))]).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        resp.headers()["content-range"].to_str().unwrap(),
+        format!("bytes */{n}")
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "RANGE_NOT_SATISFIABLE");
+    let poster = http()
+        .get(format!(
+            "{}{}",
+            gateway(),
+            ready["posterUrl"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(poster.headers()["content-type"], "image/jpeg");
+    assert!(poster
+        .bytes()
+        .await
+        .unwrap()
+        .starts_with(&[0xFF, 0xD8, 0xFF]));
+    // The gateway's media location is reachable only through the service.
+    let resp = http()
+        .get(format!(
+            "{}/__reelstack/media/videos/{id}/original",
+            gateway()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
 /// The Python with tuspy that `make test` installs (`.run/tus-venv`).

@@ -199,6 +199,15 @@ fn typo_alternatives(
     Ok(words)
 }
 
+/// `language` as a `regconfig` constant of the statement. A parameter cast
+/// to `regconfig` is not a constant to the planner (the cast reads the
+/// catalog), so every tsquery built from it would be parsed and stemmed again
+/// for each row it is compared with: 2.5x the time of a 4,000-match search.
+/// The name is one PostgreSQL knows (checked at start by [`set_language`]).
+fn regconfig_literal(language: &str) -> String {
+    format!("'{}'::regconfig", language.replace('\'', "''"))
+}
+
 /// Runs `search`; call inside a transaction (the typo settings are set for it
 /// alone).
 pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
@@ -207,9 +216,9 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
     let mut keys = vec!["p.id".to_owned(), "p.created_at".to_owned()];
     let has_q = !search.q.is_empty();
     if has_q {
-        let lang = st.arg(Bind::Text(search.language.clone()));
+        let lang = regconfig_literal(&search.language);
         let q = st.arg(Bind::Text(search.q.clone()));
-        let exact = format!("websearch_to_tsquery({lang}::regconfig, {q})");
+        let exact = format!("websearch_to_tsquery({lang}, {q})");
         let words = if search.fuzzy {
             typo_alternatives(conn, &search.language, &search.q)?
         } else {
@@ -227,7 +236,7 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
                         .chain(alternatives)
                         .map(|term| {
                             let term = st.arg(Bind::Text(term));
-                            format!("plainto_tsquery({lang}::regconfig, {term})")
+                            format!("plainto_tsquery({lang}, {term})")
                         })
                         .collect();
                     format!("({})", terms.join(" || "))

@@ -333,7 +333,8 @@ pub async fn search(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (search, params) = parse_search(pairs_of(&req)?, &state.settings.shop_search_language)?;
+    let (search, params) =
+        parse_search(pairs_of(&req)?, state.settings.shop_search_language.trim())?;
     let found = state
         .db
         .run(move |conn| {

@@ -73,6 +73,37 @@ impl TestApp {
         start(&self.db.url, &self.settings).await
     }
 
+    /// Waits until `replicas` replicas follow the catalog channel: a replica
+    /// empties its product cache when it subscribes, which would otherwise
+    /// race with what a test reads first.
+    pub async fn catalog_followed_by(&self, replicas: usize) {
+        let prefix = self
+            .settings
+            .iter()
+            .find(|(k, _)| k == "COMMERCE_REDIS_PREFIX")
+            .map(|(_, v)| v.clone())
+            .expect("test apps have a Redis prefix");
+        let channel = format!("{prefix}:catalog-changed");
+        let mut conn = redis::Client::open(testkit::redis_url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        for _ in 0..250 {
+            let (_, followers): (String, usize) = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(&channel)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            if followers >= replicas {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{replicas} replica(s) never subscribed to {channel}");
+    }
+
     fn token(&self, role: &str) -> String {
         let subject = uuid::Uuid::now_v7().to_string();
         let mut claims = TestIssuer::claims(ISSUER, "reelstack", &subject);

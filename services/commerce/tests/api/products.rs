@@ -472,6 +472,7 @@ async fn a_deleted_product_is_gone_with_its_variants_and_skus() {
 #[tokio::test]
 async fn public_reads_come_from_a_short_cache_that_the_replicas_own_writes_empty() {
     let app = spawn_app_with(&[("PRODUCT_CACHE_SECS", "60")]).await;
+    app.catalog_followed_by(1).await;
     let (tee, tag) = app.product(shirt("Tee")).await;
     let id = tee["id"].as_str().unwrap();
     let path = format!("/api/products/{id}");

@@ -402,6 +402,32 @@ fn cache_control(video: &Video) -> &'static str {
     }
 }
 
+/// Where the gateway serves the storage folder from (an `internal` location:
+/// only a service's `X-Accel-Redirect` reaches it), with `MEDIA_ACCEL_REDIRECT`.
+pub const GATEWAY_MEDIA_PREFIX: &str = "/__reelstack/media/";
+
+/// With `MEDIA_ACCEL_REDIRECT`, the answer that leaves the bytes of `key` to
+/// the gateway: it reads the stored file itself (ranges and `If-Range`
+/// included, against the `ETag` given here) and keeps the `Content-Type` and
+/// `Cache-Control` given here. Everything that needs the service (access,
+/// 404, 304, 416) is answered before.
+fn handed_to_gateway(
+    state: &AppState,
+    key: &str,
+    etag: String,
+    cache_control: &'static str,
+    content_type: String,
+) -> Option<HttpResponse> {
+    state.settings.media_accel_redirect.then(|| {
+        HttpResponse::Ok()
+            .insert_header(("X-Accel-Redirect", format!("{GATEWAY_MEDIA_PREFIX}{key}")))
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, cache_control))
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .finish()
+    })
+}
+
 type Body = futures_util::stream::BoxStream<'static, Result<Bytes, actix_web::Error>>;
 
 async fn body_of(state: &AppState, key: &str, range: Option<Range<u64>>) -> Result<Body, ApiError> {
@@ -479,6 +505,16 @@ pub async fn stream(
             return Ok(resp);
         }
     };
+    let key = keys::original(video.id);
+    if let Some(handed) = handed_to_gateway(
+        &state,
+        &key,
+        etag.clone(),
+        cache_control(&video),
+        content_type.clone(),
+    ) {
+        return Ok(handed);
+    }
     let mut resp = match &range {
         Some(r) => {
             let mut resp = HttpResponse::PartialContent();
@@ -491,7 +527,7 @@ pub async fn stream(
         None => HttpResponse::Ok(),
     };
     let length = range.as_ref().map_or(size, |r| r.end - r.start);
-    let body = body_of(&state, &keys::original(video.id), range).await?;
+    let body = body_of(&state, &key, range).await?;
     Ok(resp
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::ETAG, etag))
@@ -528,6 +564,15 @@ async fn serve_object(
         StorageError::NotFound { .. } => video_not_found(),
         other => storage_error(other),
     })?;
+    if let Some(handed) = handed_to_gateway(
+        state,
+        key,
+        etag.clone(),
+        cache_control(video),
+        content_type.to_owned(),
+    ) {
+        return Ok(handed);
+    }
     let body = body_of(state, key, None).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag))

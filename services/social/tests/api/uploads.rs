@@ -226,6 +226,69 @@ async fn an_upload_becomes_a_poster_and_an_hls_rendition_and_streams_by_range() 
 }
 
 #[tokio::test]
+async fn with_media_accel_redirect_the_gateway_is_handed_the_stored_file() {
+    let app = spawn_app_with(&[("MEDIA_ACCEL_REDIRECT", "true")]).await;
+    let owner = app.user("Handed").await;
+    let bytes = clip(1, 320, 240);
+    let video = upload_video(&app, &owner, "handed over", &bytes).await;
+    let id = video["id"].as_str().unwrap().to_owned();
+    assert_eq!(settled(&app, &owner, &id).await["status"], "ready");
+    let stored = |resp: &Response| {
+        let target = header(resp, "x-accel-redirect");
+        let key = target
+            .strip_prefix("/__reelstack/media/")
+            .unwrap_or_else(|| panic!("{target}"));
+        std::fs::read(app.shared.storage_dir.join(key)).unwrap()
+    };
+
+    // The original, with or without a range: the gateway sends the bytes (and
+    // the range) of the file it is pointed at, with these validators.
+    let stream = format!("/api/videos/{id}/stream");
+    for range in [None, Some("bytes=0-99")] {
+        let headers: Vec<(&str, &str)> = range.iter().map(|r| ("range", *r)).collect();
+        let resp = get(&app, &stream, &headers).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(
+            header(&resp, "x-accel-redirect"),
+            format!("/__reelstack/media/videos/{id}/original")
+        );
+        assert_eq!(stored(&resp), bytes);
+        assert_eq!(header(&resp, "content-type"), "video/mp4");
+        assert!(header(&resp, "cache-control").contains("immutable"));
+        assert!(header(&resp, "etag").starts_with('"'));
+        assert!(resp.bytes().await.unwrap().is_empty());
+    }
+    // What needs the service is answered by it: not modified, a range past
+    // the end, a file the rendition does not have.
+    let etag = header(&get(&app, &stream, &[]).await, "etag").to_owned();
+    let resp = get(&app, &stream, &[("if-none-match", &etag)]).await;
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    assert!(!resp.headers().contains_key("x-accel-redirect"));
+    let n = bytes.len();
+    let resp = get(&app, &stream, &[("range", &format!("bytes={n}-"))]).await;
+    assert!(!resp.headers().contains_key("x-accel-redirect"));
+    assert_error(
+        resp,
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "RANGE_NOT_SATISFIABLE",
+    )
+    .await;
+    let resp = get(&app, &format!("/api/videos/{id}/hls/seg_999.ts"), &[]).await;
+    assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+
+    // The rendition and the poster, likewise.
+    let resp = get(&app, &format!("/api/videos/{id}/hls/index.m3u8"), &[]).await;
+    assert_eq!(
+        header(&resp, "content-type"),
+        "application/vnd.apple.mpegurl"
+    );
+    assert!(stored(&resp).starts_with(b"#EXTM3U"));
+    let resp = get(&app, &format!("/api/videos/{id}/poster.jpg"), &[]).await;
+    assert_eq!(header(&resp, "content-type"), "image/jpeg");
+    assert!(stored(&resp).starts_with(&[0xFF, 0xD8, 0xFF]));
+}
+
+#[tokio::test]
 async fn what_is_not_a_short_video_fails_with_a_reason_for_its_owner() {
     let app = spawn_app_with(&[("VIDEO_MAX_SECONDS", "1")]).await;
     let owner = app.user("Hopeful").await;
