@@ -44,6 +44,15 @@ clerk_env() {
   echo "CLERK_WEBHOOK_SECRET=$(clerk_webhook_secret)"
 }
 
+# MEDIA_ACCEL_REDIRECT as one word for both social and the gateway (on unless
+# turned off).
+media_accel() {
+  case "${MEDIA_ACCEL_REDIRECT:-true}" in
+    false|False|FALSE|0|no|off) echo false ;;
+    *) echo true ;;
+  esac
+}
+
 service_env() {
   local svc="$1"
   clerk_env
@@ -65,7 +74,7 @@ service_env() {
       echo "SERVICE_CLIENT_SECRET=$(dev_secret internal_client)"
       echo "STORAGE_DIR=${STORAGE_DIR:-$RUN/storage}"
       # The gateway shares the disk: it sends media bytes from the folder itself.
-      echo "MEDIA_ACCEL_REDIRECT=${MEDIA_ACCEL_REDIRECT:-true}"
+      echo "MEDIA_ACCEL_REDIRECT=$(media_accel)"
       ;;
     commerce)
       # The shop's one currency (ISO 4217); every price is in its minor units.
@@ -143,7 +152,7 @@ start_gateway() {
   if pid_alive "$PIDS/nginx.pid"; then log "gateway already running"; return 0; fi
   # social's media files, when it hands them to the gateway (MEDIA_ACCEL_REDIRECT).
   local media_dir=""
-  [ "${MEDIA_ACCEL_REDIRECT:-true}" = true ] && media_dir="${STORAGE_DIR:-$RUN/storage}"
+  [ "$(media_accel)" = true ] && media_dir="$(cd "$ROOT" && realpath -m "${STORAGE_DIR:-$RUN/storage}")"
   GATEWAY_UPSTREAMS="${GATEWAY_UPSTREAMS:-$ups}" GATEWAY_LISTEN="127.0.0.1:$GATEWAY_PORT" \
     GATEWAY_MEDIA_DIR="${GATEWAY_MEDIA_DIR-$media_dir}" \
     GATEWAY_PID_FILE="$PIDS/nginx.pid" bash "$ROOT/deploy/nginx/render.sh" "$RUN/nginx" >/dev/null

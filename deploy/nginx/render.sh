@@ -72,7 +72,9 @@ ROUTES
     ;;
     social) cat <<'ROUTES'
         location = /api/videos { proxy_pass http://social; }
-        location /api/videos/ { proxy_pass http://social; }
+        # The media routes may hand a stored file to the gateway
+        # (X-Accel-Redirect, ignored from every other route).
+        location /api/videos/ { proxy_pass http://social; proxy_ignore_headers X-Accel-Expires; }
         # Uploads go to the service as they arrive (it streams them to object
         # storage and enforces VIDEO_MAX_BYTES); the gateway only caps the body.
         location = /api/videos/upload {
@@ -96,6 +98,7 @@ ROUTES
         # buffer made it a read per 4 KiB).
         location ~ ^/api/videos/[^/]+/(stream|hls/) {
             proxy_pass http://social;
+            proxy_ignore_headers X-Accel-Expires;
             proxy_buffering off;
             proxy_buffer_size 256k;
             # Only so that nginx accepts the size above; unbuffered, these stay unused.
@@ -168,15 +171,19 @@ done
 sed -i "s|@UPLOAD_MAX_BODY@|${GATEWAY_UPLOAD_MAX_BODY:-201m}|g" "$out/routes.part"
 # GATEWAY_MEDIA_DIR: social's STORAGE_DIR on this disk, for MEDIA_ACCEL_REDIRECT.
 # The service checks access, ETags and ranges, then hands the file to this
-# internal location (clients cannot reach it): nginx sends the range itself, its
-# If-Range checked against the service's ETag (nginx's own ETag, Last-Modified
-# and If-Modified-Since are off, so the service's validators are the only ones).
-# The service's CORS headers are copied, as proxied answers carry them.
+# internal location (clients cannot reach it; only the videos' folder is under
+# it): nginx sends the range itself, its If-Range checked against the service's
+# ETag (nginx's own ETag, Last-Modified and If-Modified-Since are off, so the
+# service's validators are the only ones). The service's CORS and security
+# headers are copied, as proxied answers carry them.
 if [ -n "${GATEWAY_MEDIA_DIR:-}" ]; then
+  media_dir="${GATEWAY_MEDIA_DIR%/}"
+  # nginx would resolve a relative alias against its own prefix folder.
+  [ "${media_dir#/}" != "$media_dir" ] || media_dir="$PWD/$media_dir"
   cat >> "$out/routes.part" <<MEDIA
-        location /__reelstack/media/ {
+        location /__reelstack/media/videos/ {
             internal;
-            alias ${GATEWAY_MEDIA_DIR%/}/;
+            alias ${media_dir}/videos/;
             etag off;
             if_modified_since off;
             max_ranges 1;
@@ -187,6 +194,11 @@ if [ -n "${GATEWAY_MEDIA_DIR:-}" ]; then
             add_header Access-Control-Allow-Credentials \$upstream_http_access_control_allow_credentials;
             add_header Access-Control-Expose-Headers \$upstream_http_access_control_expose_headers;
             add_header Vary \$upstream_http_vary;
+            add_header X-Content-Type-Options \$upstream_http_x_content_type_options;
+            add_header X-Frame-Options \$upstream_http_x_frame_options;
+            add_header Referrer-Policy \$upstream_http_referrer_policy;
+            add_header Strict-Transport-Security \$upstream_http_strict_transport_security;
+            add_header traceparent \$upstream_http_traceparent;
         }
 MEDIA
 fi

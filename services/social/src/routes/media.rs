@@ -407,18 +407,29 @@ fn cache_control(video: &Video) -> &'static str {
 pub const GATEWAY_MEDIA_PREFIX: &str = "/__reelstack/media/";
 
 /// With `MEDIA_ACCEL_REDIRECT`, the answer that leaves the bytes of `key` to
-/// the gateway: it reads the stored file itself (ranges and `If-Range`
+/// the gateway: it reads the stored file itself (one range and `If-Range`
 /// included, against the `ETag` given here) and keeps the `Content-Type` and
 /// `Cache-Control` given here. Everything that needs the service (access,
-/// 404, 304, 416) is answered before.
+/// 404, 304, 416) is answered before. `None` (the service sends the bytes)
+/// for what nginx would answer otherwise than the service: `If-Match` and
+/// `If-Unmodified-Since`, which nginx checks against validators it does not
+/// have (412); several ranges (nginx may send some); any range where the
+/// service sends the whole file (`ranges` false: HLS files and the poster).
 fn handed_to_gateway(
     state: &AppState,
+    req: &HttpRequest,
+    ranges: bool,
     key: &str,
     etag: String,
     cache_control: &'static str,
     content_type: String,
 ) -> Option<HttpResponse> {
-    state.settings.media_accel_redirect.then(|| {
+    let headers = req.headers();
+    let range = headers.get(header::RANGE);
+    let alike = !headers.contains_key(header::IF_MATCH)
+        && !headers.contains_key(header::IF_UNMODIFIED_SINCE)
+        && range.is_none_or(|r| ranges && r.to_str().is_ok_and(|r| !r.contains(',')));
+    (state.settings.media_accel_redirect && alike).then(|| {
         HttpResponse::Ok()
             .insert_header(("X-Accel-Redirect", format!("{GATEWAY_MEDIA_PREFIX}{key}")))
             .insert_header((header::ETAG, etag))
@@ -508,6 +519,8 @@ pub async fn stream(
     let key = keys::original(video.id);
     if let Some(handed) = handed_to_gateway(
         &state,
+        &req,
+        true,
         &key,
         etag.clone(),
         cache_control(&video),
@@ -566,6 +579,8 @@ async fn serve_object(
     })?;
     if let Some(handed) = handed_to_gateway(
         state,
+        req,
+        false,
         key,
         etag.clone(),
         cache_control(video),

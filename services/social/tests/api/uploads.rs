@@ -275,6 +275,29 @@ async fn with_media_accel_redirect_the_gateway_is_handed_the_stored_file() {
     .await;
     let resp = get(&app, &format!("/api/videos/{id}/hls/seg_999.ts"), &[]).await;
     assert_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    // And what nginx would answer otherwise (a 412 for validators it does not
+    // have, some of several ranges, a range of a file served whole): the
+    // service sends the bytes itself.
+    let playlist = format!("/api/videos/{id}/hls/index.m3u8");
+    for (path, headers) in [
+        (&stream, vec![("if-match", etag.as_str())]),
+        (
+            &stream,
+            vec![("if-unmodified-since", "Thu, 01 Jan 2015 00:00:00 GMT")],
+        ),
+        (&stream, vec![("range", "bytes=0-1,5-6")]),
+        (&playlist, vec![("range", "bytes=0-9")]),
+    ] {
+        let resp = get(&app, path, &headers).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path} {headers:?}");
+        assert!(!resp.headers().contains_key("x-accel-redirect"));
+        let body = resp.bytes().await.unwrap();
+        if path == &stream {
+            assert_eq!(body, bytes);
+        } else {
+            assert!(body.starts_with(b"#EXTM3U"));
+        }
+    }
 
     // The rendition and the poster, likewise.
     let resp = get(&app, &format!("/api/videos/{id}/hls/index.m3u8"), &[]).await;
