@@ -402,8 +402,9 @@ fn cache_control(video: &Video) -> &'static str {
     }
 }
 
-/// Where the gateway serves the storage folder from (an `internal` location:
-/// only a service's `X-Accel-Redirect` reaches it), with `MEDIA_ACCEL_REDIRECT`.
+/// Where the gateway serves the storage folder's `videos/` from (an `internal`
+/// location: only social's `X-Accel-Redirect` reaches it), with
+/// `MEDIA_ACCEL_REDIRECT`; keys are appended as they are (`videos/<id>/…`).
 pub const GATEWAY_MEDIA_PREFIX: &str = "/__reelstack/media/";
 
 /// With `MEDIA_ACCEL_REDIRECT`, the answer that leaves the bytes of `key` to
