@@ -246,15 +246,7 @@ async fn an_upload_through_the_gateway_is_processed_and_streams_by_range() {
     let id = video["id"].as_str().unwrap().to_owned();
     let ready = processed(&id, &token).await;
     assert_eq!(ready["status"], "ready", "{ready}");
-    let playlist = http()
-        .get(format!(
-            "{}{}",
-            gateway(),
-            ready["hlsUrl"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let playlist = call(Method::GET, ready["hlsUrl"].as_str().unwrap(), None, None).await;
     assert_eq!(playlist.status(), StatusCode::OK);
     assert!(playlist.text().await.unwrap().starts_with("#EXTM3U"));
     let part = http()
@@ -327,15 +319,13 @@ async fn an_upload_through_the_gateway_is_processed_and_streams_by_range() {
     );
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "RANGE_NOT_SATISFIABLE");
-    let poster = http()
-        .get(format!(
-            "{}{}",
-            gateway(),
-            ready["posterUrl"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let poster = call(
+        Method::GET,
+        ready["posterUrl"].as_str().unwrap(),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(poster.headers()["content-type"], "image/jpeg");
     assert!(poster
         .bytes()
@@ -343,14 +333,13 @@ async fn an_upload_through_the_gateway_is_processed_and_streams_by_range() {
         .unwrap()
         .starts_with(&[0xFF, 0xD8, 0xFF]));
     // The gateway's media location is reachable only through the service.
-    let resp = http()
-        .get(format!(
-            "{}/__reelstack/media/videos/{id}/original",
-            gateway()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let resp = call(
+        Method::GET,
+        &format!("/__reelstack/media/videos/{id}/original"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
