@@ -38,11 +38,12 @@ SELECT gen_random_uuid(), 'p-' || g,
        '[{"name": "Size", "values": ["S", "L"]}]'::jsonb,
        now() - make_interval(secs => g * 60), now()
 FROM generate_series(1, 100000) AS g, words w;
--- The triggers that keep each product's prices and categories on its row
--- would update 300,000 rows one by one: off for the seed, then filled at
--- once as the migration fills them.
+-- The triggers that keep each product's prices, stock flag and categories on
+-- its row would update 300,000 rows one by one: off for the seed, then filled
+-- at once as the migrations fill them.
 ALTER TABLE product_categories DISABLE TRIGGER product_categories_ids;
 ALTER TABLE variants DISABLE TRIGGER variants_product_prices;
+ALTER TABLE variants DISABLE TRIGGER variants_product_stock;
 INSERT INTO product_categories (product_id, category_id, position)
 SELECT p.id, c.id, 0
 FROM products p
@@ -61,6 +62,7 @@ FROM products WHERE slug LIKE 'bench-order-%';
 SELECT commerce_refresh_all_product_facets();
 ALTER TABLE product_categories ENABLE TRIGGER product_categories_ids;
 ALTER TABLE variants ENABLE TRIGGER variants_product_prices;
+ALTER TABLE variants ENABLE TRIGGER variants_product_stock;
 VACUUM ANALYZE;
 SQL
 "${STACK[@]}" replica commerce "$SHOP_PORT" "$SHOP_DB" || die "the seeded shop replica did not start"

@@ -36,6 +36,12 @@ pub struct CommerceSettings {
     /// changes, show after at most this long.
     #[serde(default = "d_product_cache")]
     pub product_cache_secs: u64,
+    /// How often a replica sets the in-stock flags of products whose stock
+    /// orders flipped (crate::db::stock): search's `inStock` filter and facet
+    /// follow orders within about this long. Catalog and inventory writes set
+    /// it at once.
+    #[serde(default = "d_stock_flag_refresh")]
+    pub stock_flag_refresh_ms: u64,
     /// Prefix of this service's Redis channels (`<prefix>:catalog-changed`).
     #[serde(default = "d_redis_prefix")]
     pub commerce_redis_prefix: String,
@@ -43,6 +49,10 @@ pub struct CommerceSettings {
 
 fn d_redis_prefix() -> String {
     "commerce".to_owned()
+}
+
+fn d_stock_flag_refresh() -> u64 {
+    1000
 }
 
 fn d_product_cache() -> u64 {

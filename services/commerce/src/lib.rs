@@ -43,6 +43,11 @@ impl Service for Commerce {
         let verifier = foundation.verifier(&settings.common, None);
         let storage = common::storage::Storage::open(&settings.storage)?;
         routes::search::prepare(&foundation.db, &settings.service).await?;
+        routes::search::spawn_stock_flags(
+            &mut foundation.tasks,
+            foundation.db.clone(),
+            &settings.service,
+        );
         routes::orders::spawn_sweeper(
             &mut foundation.tasks,
             foundation.db.clone(),

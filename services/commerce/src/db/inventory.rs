@@ -1,7 +1,8 @@
 //! Stock per variant: the counters on the variant's row and the ledger of
 //! every change. A change locks the variant's row, checks that on hand stays at
 //! least reserved, and writes the counter and its ledger entry in one
-//! transaction, so the ledger always explains the counters.
+//! transaction, so the ledger always explains the counters. It also sets the
+//! product's in-stock flag (crate::db::stock).
 
 use chrono::{DateTime, Utc};
 use common::ApiError;
@@ -43,10 +44,16 @@ pub fn adjust(
     adjustment: &Adjustment,
 ) -> Result<Option<(Variant, LedgerEntry)>, ApiError> {
     conn.transaction(|conn| {
+        let Some(found) = find(conn, sku)? else {
+            return Ok(None);
+        };
+        // The product first, as catalog writes lock it (then its variants):
+        // the change may flip the product's in-stock flag, set below.
+        super::products::lock(conn, found.product_id)?;
         let Some(variant) = variants::table
-            .filter(lower(variants::sku).eq(lower(sku)))
+            .find(found.id)
             .select(Variant::as_select())
-            .for_update()
+            .for_no_key_update()
             .first(conn)
             .optional()?
         else {
@@ -64,6 +71,7 @@ pub fn adjust(
             ))
             .returning(Variant::as_returning())
             .get_result(conn)?;
+        super::stock::refresh(conn, variant.product_id)?;
         let entry: LedgerEntry = diesel::insert_into(inventory_ledger::table)
             .values((
                 inventory_ledger::id.eq(Uuid::now_v7()),

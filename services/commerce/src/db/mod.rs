@@ -10,6 +10,7 @@ pub mod models;
 pub mod orders;
 pub mod products;
 pub mod search;
+pub mod stock;
 #[rustfmt::skip]
 pub mod schema;
 pub mod variants;

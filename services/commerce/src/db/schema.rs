@@ -165,6 +165,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    product_stock_changes (id) {
+        id -> Int8,
+        product_id -> Uuid,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Tsvector;
 
@@ -184,6 +191,7 @@ diesel::table! {
         price_min -> Nullable<Int8>,
         price_max -> Nullable<Int8>,
         category_ids -> Array<Nullable<Uuid>>,
+        in_stock -> Bool,
     }
 }
 
@@ -254,6 +262,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     product_categories,
     product_images,
+    product_stock_changes,
     products,
     search_hourly,
     search_settings,

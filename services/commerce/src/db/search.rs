@@ -225,10 +225,10 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
             Vec::new()
         };
         // Each word or one of its alternatives, besides the query itself.
-        let matching = if words
+        let fuzzy = words
             .iter()
-            .any(|(_, alternatives)| !alternatives.is_empty())
-        {
+            .any(|(_, alternatives)| !alternatives.is_empty());
+        let matching = if fuzzy {
             let groups: Vec<String> = words
                 .into_iter()
                 .map(|(word, alternatives)| {
@@ -247,17 +247,24 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
             exact.clone()
         };
         filters.push(format!("p.search_vector @@ {matching}"));
-        keys.push(format!("(p.search_vector @@ {exact}) AS exact"));
+        // Without alternatives every match is one of the query as typed.
+        keys.push(if fuzzy {
+            format!("(p.search_vector @@ {exact}) AS exact")
+        } else {
+            "true AS exact".to_owned()
+        });
         keys.push(format!("ts_rank(p.search_vector, {matching}) AS rank"));
     }
     if let Some(slug) = &search.category {
         let slug = st.arg(Bind::Text(slug.clone()));
+        // The subtree's ids are computed once; the row's category_ids are in
+        // the search index with the words and attributes.
         filters.push(format!(
-            "EXISTS (SELECT 1 FROM product_categories pc WHERE pc.product_id = p.id AND pc.category_id IN (
+            "p.category_ids && ARRAY(
                 WITH RECURSIVE sub AS (
                     SELECT id FROM categories WHERE slug = {slug}
                     UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
-                SELECT id FROM sub))"
+                SELECT id FROM sub)"
         ));
     }
     if search.min_price.is_some() || search.max_price.is_some() {
@@ -269,14 +276,8 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
         ));
     }
     match search.in_stock {
-        Some(true) => filters.push(
-            "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.on_hand > v.reserved)"
-                .to_owned(),
-        ),
-        Some(false) => filters.push(
-            "NOT EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.on_hand > v.reserved)"
-                .to_owned(),
-        ),
+        Some(true) => filters.push("p.in_stock".to_owned()),
+        Some(false) => filters.push("NOT p.in_stock".to_owned()),
         None => {}
     }
     for (name, values) in &search.attributes {
@@ -304,9 +305,12 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
     let limit = st.arg(Bind::BigInt(search.limit));
     let offset = st.arg(Bind::BigInt(search.offset));
     let facet_values = st.arg(Bind::BigInt(MAX_FACET_VALUES));
+    // Each facet is one pass over the materialized matches; arrays are
+    // unnested in the select list (a ProjectSet node), which streams, where
+    // `FROM matched, unnest(...)` would build a tuplestore per match.
     let sql = format!(
         "WITH matched AS MATERIALIZED (
-            SELECT {keys}, p.attribute_pairs, p.category_ids, p.price_min, p.price_max
+            SELECT {keys}, p.attribute_pairs, p.category_ids, p.price_min, p.price_max, p.in_stock
             FROM products p WHERE {filters}
         ),
         page AS (
@@ -317,30 +321,33 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
             SELECT split_part(pair, chr(31), 1) AS name,
                    substr(pair, strpos(pair, chr(31)) + 1) AS value,
                    count(*) AS n
-            FROM matched, unnest(matched.attribute_pairs) AS pair
+            FROM (SELECT unnest(attribute_pairs) AS pair FROM matched) u
             GROUP BY pair
         ),
         ranked AS (
             SELECT name, value, n, row_number() OVER (PARTITION BY name ORDER BY n DESC, value) AS r
             FROM pairs
         ),
-        prices AS (
-            SELECT min(price_min) AS lo, max(price_max) AS hi FROM matched
+        in_categories AS (
+            SELECT category_id, count(*) AS n
+            FROM (SELECT unnest(category_ids) AS category_id FROM matched) u GROUP BY category_id
+        ),
+        totals AS (
+            SELECT count(*) AS total, min(price_min) AS lo, max(price_max) AS hi,
+                   count(*) FILTER (WHERE in_stock) AS in_stock
+            FROM matched
         )
         SELECT
-            (SELECT count(*) FROM matched) AS total,
+            totals.total,
             (SELECT coalesce(array_agg(id ORDER BY n), '{{}}') FROM page) AS ids,
             (SELECT coalesce(json_agg(json_build_object('slug', c.slug, 'name', c.name, 'count', x.n)
                     ORDER BY x.n DESC, c.slug), '[]')::text
-             FROM (SELECT category_id, count(*) AS n
-                   FROM matched, unnest(matched.category_ids) AS category_id GROUP BY category_id) x
-             JOIN categories c ON c.id = x.category_id) AS categories,
-            prices.lo AS price_min, prices.hi AS price_max,
+             FROM in_categories x JOIN categories c ON c.id = x.category_id) AS categories,
+            totals.lo AS price_min, totals.hi AS price_max,
             (SELECT coalesce(json_agg(json_build_array(name, value, n) ORDER BY name, n DESC, value), '[]')::text
              FROM ranked WHERE r <= {facet_values}) AS attributes,
-            (SELECT count(DISTINCT v.product_id) FROM variants v
-             WHERE v.product_id IN (SELECT id FROM matched) AND v.on_hand > v.reserved) AS in_stock
-        FROM prices",
+            totals.in_stock
+        FROM totals",
         keys = keys.join(", "),
         filters = filters.join(" AND "),
     );

@@ -213,6 +213,7 @@ pub fn delete(
         if deleted == 0 {
             return Err(errors::variant_not_found());
         }
+        super::stock::refresh(conn, product_id)?;
         let product = bump(conn, product_id)?;
         Ok(Some(view(conn, product)?))
     })

@@ -54,6 +54,42 @@ pub async fn prepare(
     Ok(())
 }
 
+/// Sets the in-stock flags of products whose stock orders flipped, every
+/// `STOCK_FLAG_REFRESH_MS` (crate::db::stock). Replicas may run it at once:
+/// each takes queued changes the others are not taking.
+pub fn spawn_stock_flags(
+    tasks: &mut common::tasks::Tasks,
+    db: common::db::Db,
+    settings: &crate::config::CommerceSettings,
+) {
+    const BATCH: usize = 1000;
+    let every = std::time::Duration::from_millis(settings.stock_flag_refresh_ms.max(10));
+    tasks.spawn("stock-flags", move || {
+        let db = db.clone();
+        async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                // A full batch may leave more queued: another round at once.
+                loop {
+                    match db
+                        .run(|conn| Ok(db::stock::apply_changes(conn, BATCH)?))
+                        .await
+                    {
+                        Ok(n) if n == BATCH => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "setting in-stock flags failed; retried next tick");
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// The query of `GET /api/products` (documentation; the handler reads the
 /// query string itself for `attr.<name>`).
 #[derive(IntoParams)]

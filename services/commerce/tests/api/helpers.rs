@@ -40,6 +40,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("REDIS_URL", &testkit::redis_url()),
         ("STORAGE_DIR", &storage_dir.display().to_string()),
         ("AUTH_JWKS_URL", &issuer.jwks_url),
+        // Flags follow orders' stock changes within 20 ms (1 s by default):
+        // see TestApp::stock_flags_settled.
+        ("STOCK_FLAG_REFRESH_MS", "20"),
         // Channels of its own: other tests' apps share the Redis.
         (
             "COMMERCE_REDIS_PREFIX",
@@ -169,6 +172,30 @@ impl TestApp {
         use diesel::{Connection, RunQueryDsl};
         let mut conn = diesel::PgConnection::establish(&self.db.url).expect("test database");
         diesel::sql_query(statement).execute(&mut conn)
+    }
+
+    /// Waits until the app has set the in-stock flag of every product whose
+    /// stock changed behind a product lock (orders, or SQL here): its queue
+    /// is empty, so the round that took the last change has committed.
+    pub async fn stock_flags_settled(&self) {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = diesel::PgConnection::establish(&self.db.url).expect("test database");
+        for _ in 0..250 {
+            let queued = diesel::sql_query("SELECT count(*) AS n FROM product_stock_changes")
+                .get_result::<Count>(&mut conn)
+                .expect("the queue of stock changes")
+                .n;
+            if queued == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the in-stock flags were never set");
     }
 
     /// GET as `token` (or anonymously), asserting 200; the JSON body.

@@ -283,6 +283,77 @@ async fn attribute_values_of_one_name_are_or_and_names_are_and() {
 }
 
 #[tokio::test]
+async fn orders_and_deliveries_move_products_in_and_out_of_the_in_stock_facet() {
+    let app = spawn_app().await;
+    let (last, _) = app.product(item("Last Lamp", 2000)).await;
+    app.product(item("Spare Lamp", 2500)).await;
+    app.product(item("Empty Lamp", 3000)).await;
+    // A delivery counts at once.
+    crate::cart::stock(&app, "Last-Lamp", 1).await;
+    crate::cart::stock(&app, "Spare-Lamp", 3).await;
+    let found = search(&app, "q=lamp").await;
+    assert_eq!(found["facets"]["inStock"], 2);
+    assert_eq!(found["meta"]["total"], 3);
+
+    // An order takes the last unit: the lamp leaves the facet and the filter
+    // once the flags are set (within STOCK_FLAG_REFRESH_MS).
+    let me = app.customer();
+    let resp = app
+        .request(reqwest::Method::POST, "/api/orders", Some(&me))
+        .header("idempotency-key", "last-lamp")
+        .json(&json!({"lines": [{"variantId": last["variants"][0]["id"], "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    let order = json_of(resp, StatusCode::CREATED).await;
+    app.stock_flags_settled().await;
+    assert_eq!(search(&app, "q=lamp").await["facets"]["inStock"], 1);
+    assert_eq!(titles(&app, "q=lamp&inStock=true").await, ["Spare Lamp"]);
+    let mut out = titles(&app, "q=lamp&inStock=false").await;
+    out.sort();
+    assert_eq!(out, ["Empty Lamp", "Last Lamp"]);
+
+    // Cancelling releases the unit: back in stock.
+    let cancel = format!("/api/orders/{}/cancel", order["id"].as_str().unwrap());
+    let resp = app
+        .send(reqwest::Method::POST, &cancel, Some(&me), None)
+        .await;
+    json_of(resp, StatusCode::OK).await;
+    app.stock_flags_settled().await;
+    let mut back = titles(&app, "q=lamp&inStock=true").await;
+    back.sort();
+    assert_eq!(back, ["Last Lamp", "Spare Lamp"]);
+
+    // Taking the spare lamps off the shelf counts at once too.
+    crate::cart::stock(&app, "Spare-Lamp", -3).await;
+    assert_eq!(titles(&app, "q=lamp&inStock=true").await, ["Last Lamp"]);
+}
+
+#[tokio::test]
+async fn inventory_and_variant_writes_set_the_in_stock_flag_at_once() {
+    // Orders' changes would show only at the next refresh, an hour away:
+    // these writes set the flag themselves.
+    let app = spawn_app_with(&[("STOCK_FLAG_REFRESH_MS", "3600000")]).await;
+    let (tee, _) = app.product(shirt("Flag Tee")).await;
+    let sku = tee["variants"][1]["sku"].as_str().unwrap();
+    assert_eq!(search(&app, "q=tee").await["facets"]["inStock"], 0);
+    crate::cart::stock(&app, sku, 2).await;
+    assert_eq!(titles(&app, "q=tee&inStock=true").await, ["Flag Tee"]);
+    // Deleting the one variant in stock.
+    let path = format!(
+        "/api/products/{}/variants/{}",
+        tee["id"].as_str().unwrap(),
+        tee["variants"][1]["id"].as_str().unwrap()
+    );
+    let resp = app
+        .send(reqwest::Method::DELETE, &path, Some(&app.admin()), None)
+        .await;
+    json_of(resp, StatusCode::OK).await;
+    assert_eq!(titles(&app, "q=tee&inStock=false").await, ["Flag Tee"]);
+    assert_eq!(search(&app, "q=tee").await["facets"]["inStock"], 0);
+}
+
+#[tokio::test]
 async fn price_ranges_and_stock_look_at_any_variant() {
     let app = spawn_app().await;
     // One product with a cheap and a dear variant.
@@ -302,6 +373,7 @@ async fn price_ranges_and_stock_look_at_any_variant() {
         .unwrap();
     app.sql("UPDATE variants SET on_hand = 2, reserved = 2 WHERE sku = 'Middle'")
         .unwrap();
+    app.stock_flags_settled().await;
 
     let mut found = titles(&app, "minPrice=2500&maxPrice=5000").await;
     found.sort();
