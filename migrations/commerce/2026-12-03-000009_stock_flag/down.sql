@@ -12,3 +12,4 @@ DROP FUNCTION IF EXISTS commerce_variants_stock();
 DROP FUNCTION IF EXISTS commerce_refresh_product_stock(UUID);
 DROP TABLE IF EXISTS product_stock_changes;
 ALTER TABLE products DROP COLUMN IF EXISTS in_stock;
+ALTER TABLE products RESET (fillfactor);

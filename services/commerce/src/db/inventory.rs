@@ -1,8 +1,8 @@
 //! Stock per variant: the counters on the variant's row and the ledger of
-//! every change. A change locks the variant's row, checks that on hand stays at
-//! least reserved, and writes the counter and its ledger entry in one
-//! transaction, so the ledger always explains the counters. It also sets the
-//! product's in-stock flag (crate::db::stock).
+//! every change. A change locks the product's row and then the variant's,
+//! checks that on hand stays at least reserved, writes the counter and its
+//! ledger entry and sets the product's in-stock flag (crate::db::stock) in one
+//! transaction, so the ledger always explains the counters.
 
 use chrono::{DateTime, Utc};
 use common::ApiError;
@@ -36,6 +36,31 @@ pub fn find(conn: &mut PgConnection, sku: &str) -> QueryResult<Option<Variant>> 
         .optional()
 }
 
+/// The variant with `sku`, locked with its product: the product first, as
+/// catalog writes lock it (then its variants), since a change of stock may
+/// flip the product's in-stock flag. A variant write may rename SKUs between
+/// the look-up and the locks: the SKU is checked again under them, and looked
+/// up once more if it moved.
+fn lock_by_sku(conn: &mut PgConnection, sku: &str) -> QueryResult<Option<Variant>> {
+    for _ in 0..2 {
+        let Some(found) = find(conn, sku)? else {
+            return Ok(None);
+        };
+        super::products::lock(conn, found.product_id)?;
+        let locked = variants::table
+            .find(found.id)
+            .filter(lower(variants::sku).eq(lower(sku)))
+            .select(Variant::as_select())
+            .for_no_key_update()
+            .first(conn)
+            .optional()?;
+        if locked.is_some() {
+            return Ok(locked);
+        }
+    }
+    Ok(None)
+}
+
 /// Applies `adjustment` to the variant with `sku`: `None` when there is none,
 /// 409 when on hand would fall below reserved.
 pub fn adjust(
@@ -44,19 +69,7 @@ pub fn adjust(
     adjustment: &Adjustment,
 ) -> Result<Option<(Variant, LedgerEntry)>, ApiError> {
     conn.transaction(|conn| {
-        let Some(found) = find(conn, sku)? else {
-            return Ok(None);
-        };
-        // The product first, as catalog writes lock it (then its variants):
-        // the change may flip the product's in-stock flag, set below.
-        super::products::lock(conn, found.product_id)?;
-        let Some(variant) = variants::table
-            .find(found.id)
-            .select(Variant::as_select())
-            .for_no_key_update()
-            .first(conn)
-            .optional()?
-        else {
+        let Some(variant) = lock_by_sku(conn, sku)? else {
             return Ok(None);
         };
         let on_hand = variant

@@ -1,5 +1,5 @@
 //! Products with their category links. Every write locks the product's row
-//! (`FOR UPDATE`), checks `If-Match` against its revision, and adds one to the
+//! (`FOR NO KEY UPDATE`), checks `If-Match` against its revision, and adds one to the
 //! revision in the same transaction: concurrent writes of one product happen
 //! one after the other, and a stale one is refused instead of overwriting.
 //!

@@ -494,6 +494,11 @@ pub fn set_language(conn: &mut PgConnection, language: &str) -> Result<bool, any
         diesel::sql_query("UPDATE search_settings SET language = $1::regconfig")
             .bind::<Text, _>(language)
             .execute(conn)?;
+        // Every product, locked in id order first as every other writer of
+        // several products locks them (crate::db::stock, category
+        // reassignment): an UPDATE of the whole table would take them in
+        // physical order and could deadlock with those.
+        diesel::sql_query("SELECT id FROM products ORDER BY id FOR NO KEY UPDATE").execute(conn)?;
         diesel::sql_query(
             "UPDATE products SET search_vector = commerce_product_vector($1::regconfig, title, description, attributes)",
         )

@@ -17,6 +17,9 @@ use uuid::Uuid;
 
 use super::schema::products;
 
+/// The longest a round waits for a product's lock.
+const LOCK_WAIT: &str = "2s";
+
 /// Sets the flag of product `id` from its variants; call with the product
 /// locked (crate::db::products::lock).
 pub(crate) fn refresh(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
@@ -34,7 +37,10 @@ pub(crate) fn refresh(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
 /// The flags are computed by a statement that starts after the products are
 /// locked, so a writer that set a flag and committed before is seen; a
 /// change committed after the queue was read is still queued for the next
-/// round.
+/// round (this takes READ COMMITTED, the pool's isolation: each statement
+/// its own snapshot). A product some write holds longer than [`LOCK_WAIT`]
+/// ends the round: its changes go back to the queue (the transaction rolls
+/// back) rather than every product of the batch waiting behind it.
 pub fn apply_changes(conn: &mut PgConnection, batch: usize) -> QueryResult<usize> {
     #[derive(QueryableByName)]
     struct Queued {
@@ -42,6 +48,7 @@ pub fn apply_changes(conn: &mut PgConnection, batch: usize) -> QueryResult<usize
         product_id: Uuid,
     }
     conn.transaction(|conn| {
+        diesel::sql_query(format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'")).execute(conn)?;
         let queued = diesel::sql_query(
             "DELETE FROM product_stock_changes WHERE id IN (
                  SELECT id FROM product_stock_changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)

@@ -62,7 +62,7 @@ pub fn spawn_stock_flags(
     db: common::db::Db,
     settings: &crate::config::CommerceSettings,
 ) {
-    const BATCH: usize = 1000;
+    const BATCH: usize = 200;
     let every = std::time::Duration::from_millis(settings.stock_flag_refresh_ms.max(10));
     tasks.spawn("stock-flags", move || {
         let db = db.clone();

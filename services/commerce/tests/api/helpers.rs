@@ -175,7 +175,7 @@ impl TestApp {
     }
 
     /// Waits until the app has set the in-stock flag of every product whose
-    /// stock changed behind a product lock (orders, or SQL here): its queue
+    /// stock changed without its product's lock (orders, or SQL here): its queue
     /// is empty, so the round that took the last change has committed.
     pub async fn stock_flags_settled(&self) {
         use diesel::{Connection, RunQueryDsl};

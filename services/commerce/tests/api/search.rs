@@ -288,7 +288,6 @@ async fn orders_and_deliveries_move_products_in_and_out_of_the_in_stock_facet() 
     let (last, _) = app.product(item("Last Lamp", 2000)).await;
     app.product(item("Spare Lamp", 2500)).await;
     app.product(item("Empty Lamp", 3000)).await;
-    // A delivery counts at once.
     crate::cart::stock(&app, "Last-Lamp", 1).await;
     crate::cart::stock(&app, "Spare-Lamp", 3).await;
     let found = search(&app, "q=lamp").await;
@@ -324,7 +323,8 @@ async fn orders_and_deliveries_move_products_in_and_out_of_the_in_stock_facet() 
     back.sort();
     assert_eq!(back, ["Last Lamp", "Spare Lamp"]);
 
-    // Taking the spare lamps off the shelf counts at once too.
+    // Taking the spare lamps off the shelf (inventory writes set the flag
+    // themselves: inventory_and_variant_writes_set_the_in_stock_flag_at_once).
     crate::cart::stock(&app, "Spare-Lamp", -3).await;
     assert_eq!(titles(&app, "q=lamp&inStock=true").await, ["Last Lamp"]);
 }
@@ -338,6 +338,10 @@ async fn inventory_and_variant_writes_set_the_in_stock_flag_at_once() {
     let sku = tee["variants"][1]["sku"].as_str().unwrap();
     assert_eq!(search(&app, "q=tee").await["facets"]["inStock"], 0);
     crate::cart::stock(&app, sku, 2).await;
+    assert_eq!(titles(&app, "q=tee&inStock=true").await, ["Flag Tee"]);
+    crate::cart::stock(&app, sku, -2).await;
+    assert_eq!(titles(&app, "q=tee&inStock=false").await, ["Flag Tee"]);
+    crate::cart::stock(&app, sku, 1).await;
     assert_eq!(titles(&app, "q=tee&inStock=true").await, ["Flag Tee"]);
     // Deleting the one variant in stock.
     let path = format!(
