@@ -150,9 +150,12 @@ struct Row {
 
 /// The words of `q` (the `simple` parser's tokens) that are not stop words of
 /// `language` (those match nothing and would leave only their alternatives),
-/// each with up to
-/// [`TYPO_ALTERNATIVES`] title words like it, most alike first; call inside a
-/// transaction (the similarity threshold is set for it alone).
+/// each with up to [`TYPO_ALTERNATIVES`] title words like it, most alike
+/// first. `%` finds candidates through the trigram index at pg_trgm's
+/// threshold (0.3 unless the database sets another), then the similarity is
+/// checked against [`TYPO_SIMILARITY`]: no setting to change first, so no
+/// transaction and no extra round trip. (PostgreSQL's notice about a stop word
+/// among the alternatives is dropped by diesel's connection.)
 fn typo_alternatives(
     conn: &mut PgConnection,
     language: &str,
@@ -165,25 +168,18 @@ fn typo_alternatives(
         #[diesel(sql_type = Nullable<Text>)]
         alternative: Option<String>,
     }
-    // Both for this transaction, in one round trip: the threshold of `%`, and
-    // no notice when an alternative is a stop word of the language (its
-    // tsquery is empty, which `||` ignores, and PostgreSQL says so).
-    diesel::sql_query(format!(
-        "SELECT set_config('pg_trgm.similarity_threshold', '{TYPO_SIMILARITY}', true), \
-                set_config('client_min_messages', 'warning', true)"
-    ))
-    .execute(conn)?;
-    let rows = diesel::sql_query(
+    let rows = diesel::sql_query(format!(
         "SELECT q.word, a.word AS alternative
          FROM (SELECT lexeme AS word FROM unnest(to_tsvector('simple'::regconfig, $1))) q
          LEFT JOIN LATERAL (
              SELECT w.word FROM search_words w
              WHERE char_length(q.word) >= $2 AND w.word % q.word AND w.word <> q.word
+               AND similarity(w.word, q.word) >= {TYPO_SIMILARITY}
              ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT $3
          ) a ON true
          WHERE numnode(plainto_tsquery($4::regconfig, q.word)) > 0
-         ORDER BY q.word",
-    )
+         ORDER BY q.word"
+    ))
     .bind::<Text, _>(q)
     .bind::<diesel::sql_types::Integer, _>(TYPO_MIN_CHARS)
     .bind::<BigInt, _>(TYPO_ALTERNATIVES)
@@ -208,8 +204,10 @@ fn regconfig_literal(language: &str) -> String {
     format!("'{}'::regconfig", language.replace('\'', "''"))
 }
 
-/// Runs `search`; call inside a transaction (the typo settings are set for it
-/// alone).
+/// Runs `search`: the typo alternatives, one statement for the matches, the
+/// page's ids and every facet, then the page's products. No transaction: each
+/// statement of READ COMMITTED reads its own snapshot either way, and a
+/// product deleted in between is left out of the page.
 pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
     let mut st = Statement::default();
     let mut filters = vec!["p.status = 'active'".to_owned()];

@@ -374,8 +374,7 @@ pub async fn search(
     let found = state
         .db
         .run(move |conn| {
-            use diesel::Connection;
-            let found = conn.transaction(|conn| db::search::run(conn, &search))?;
+            let found = db::search::run(conn, &search)?;
             if found.total == 0 && !search.q.is_empty() {
                 // Best effort: a report row is not worth failing the search.
                 if let Err(e) = db::analytics::record_zero_result(conn, &search.q) {
