@@ -1,9 +1,13 @@
 //! A short-lived cache of public product answers (`GET /api/products/{idOrSlug}`
-//! of an active product for a caller who is not an admin), per replica.
+//! of an active product for a caller who is not an admin), and of the facets
+//! of browsing searches (`GET /api/products` without `q`), per replica.
 //!
-//! A product's page is the shop's hottest read and costs five queries; for
-//! `PRODUCT_CACHE_SECS` (2 by default, 0 turns the cache off) a replica answers
-//! it from memory. Every catalog write empties the cache of its replica at
+//! A product's page is the shop's hottest read and costs five queries; the
+//! facets of the whole catalogue or a large category count every one of its
+//! products (a quarter of a second for 100,000), whatever the page asked for.
+//! For `PRODUCT_CACHE_SECS` (2 by default, 0 turns the cache off) a replica
+//! answers the one and keeps the other in memory (the page itself is always
+//! read). Every catalog write empties the cache of its replica at
 //! once, and of the others through a Redis channel
 //! (`<COMMERCE_REDIS_PREFIX>:catalog-changed`, the message names the writing
 //! replica, which ignores its own; a replica that lost its
@@ -20,8 +24,12 @@ use bytes::Bytes;
 use common::redis_conn::RedisHandle;
 use common::tasks::Tasks;
 
+use crate::db::search::Facets;
+
 /// The most products kept at once.
 const CAPACITY: u64 = 10_000;
+/// The most browsing searches whose facets are kept at once.
+const FACETS_CAPACITY: u64 = 1_000;
 
 /// One cached answer: the product's JSON and its `ETag`.
 #[derive(Debug)]
@@ -37,6 +45,8 @@ pub struct Generation(u64);
 
 pub struct ProductCache {
     entries: Option<moka::sync::Cache<String, Arc<CachedProduct>>>,
+    /// By [`crate::db::search::Search::browse_key`].
+    facets: Option<moka::sync::Cache<String, Arc<Facets>>>,
     generation: AtomicU64,
     /// Where catalog writes are announced to the other replicas.
     channel: Option<(RedisHandle, String)>,
@@ -49,14 +59,9 @@ pub struct ProductCache {
 impl ProductCache {
     /// Entries live `ttl`; a zero `ttl` caches nothing.
     pub fn new(ttl: Duration) -> Self {
-        let entries = (!ttl.is_zero()).then(|| {
-            moka::sync::Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(ttl)
-                .build()
-        });
         Self {
-            entries,
+            entries: map(ttl, CAPACITY),
+            facets: map(ttl, FACETS_CAPACITY),
             generation: AtomicU64::new(0),
             channel: None,
             origin: uuid::Uuid::now_v7().to_string(),
@@ -111,16 +116,37 @@ impl ProductCache {
     }
 
     pub fn put(&self, key: &str, read_at: Generation, product: CachedProduct) {
-        let Some(entries) = &self.entries else {
-            return;
-        };
+        if let Some(entries) = &self.entries {
+            self.keep(entries, key, read_at, product);
+        }
+    }
+
+    /// The facets of the browsing search `key`, if kept.
+    pub fn facets(&self, key: &str) -> Option<Arc<Facets>> {
+        self.facets.as_ref()?.get(key)
+    }
+
+    pub fn put_facets(&self, key: &str, read_at: Generation, facets: Facets) {
+        if let Some(map) = &self.facets {
+            self.keep(map, key, read_at, facets);
+        }
+    }
+
+    /// Keeps `value` in `map` unless a write emptied the cache since `read_at`.
+    fn keep<V: Send + Sync + 'static>(
+        &self,
+        map: &moka::sync::Cache<String, Arc<V>>,
+        key: &str,
+        read_at: Generation,
+        value: V,
+    ) {
         if self.generation.load(Ordering::Acquire) == read_at.0 {
-            entries.insert(key.to_owned(), Arc::new(product));
+            map.insert(key.to_owned(), Arc::new(value));
         }
         // A write that empties the cache between the check and the insert
         // bumps the generation first: look again and drop what may be stale.
         if self.generation.load(Ordering::Acquire) != read_at.0 {
-            entries.invalidate(key);
+            map.invalidate(key);
         }
     }
 
@@ -149,7 +175,23 @@ impl ProductCache {
         if let Some(entries) = &self.entries {
             entries.invalidate_all();
         }
+        if let Some(facets) = &self.facets {
+            facets.invalidate_all();
+        }
     }
+}
+
+/// A map whose entries live `ttl`; none for a zero `ttl`.
+fn map<V: Send + Sync + 'static>(
+    ttl: Duration,
+    capacity: u64,
+) -> Option<moka::sync::Cache<String, Arc<V>>> {
+    (!ttl.is_zero()).then(|| {
+        moka::sync::Cache::builder()
+            .max_capacity(capacity)
+            .time_to_live(ttl)
+            .build()
+    })
 }
 
 #[cfg(test)]

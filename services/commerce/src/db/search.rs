@@ -77,6 +77,27 @@ pub struct Search {
     pub limit: i64,
 }
 
+impl Search {
+    /// For a search without `q` (browsing: the catalogue, a category, a
+    /// filter), the key of its facets, which do not depend on the sort or the
+    /// page: see crate::cache. `None` with a query, whose facets are counted
+    /// each time.
+    pub fn browse_key(&self) -> Option<String> {
+        if !self.q.is_empty() {
+            return None;
+        }
+        let mut attributes = self.attributes.clone();
+        for values in attributes.values_mut() {
+            values.sort_unstable();
+            values.dedup();
+        }
+        Some(format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.category, self.min_price, self.max_price, self.in_stock, attributes
+        ))
+    }
+}
+
 /// A category facet.
 #[derive(Debug, Clone)]
 pub struct CategoryCount {
@@ -88,8 +109,14 @@ pub struct CategoryCount {
 /// What one search found.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub total: i64,
     pub views: Vec<ProductView>,
+    pub facets: Facets,
+}
+
+/// The count and facets of a search's whole result, whatever the page.
+#[derive(Debug, Clone)]
+pub struct Facets {
+    pub total: i64,
     pub categories: Vec<CategoryCount>,
     pub price_min: Option<i64>,
     pub price_max: Option<i64>,
@@ -205,10 +232,11 @@ fn regconfig_literal(language: &str) -> String {
 }
 
 /// Runs `search`: the typo alternatives, one statement for the matches, the
-/// page's ids and every facet, then the page's products. No transaction: each
+/// page's ids and every facet (or, when `known` has the facets already, one
+/// for the page alone), then the page's products. No transaction: each
 /// statement of READ COMMITTED reads its own snapshot either way, and a
 /// product deleted in between is left out of the page.
-pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
+pub fn run(conn: &mut PgConnection, search: &Search, known: Option<Facets>) -> QueryResult<Found> {
     let mut st = Statement::default();
     let mut filters = vec!["p.status = 'active'".to_owned()];
     let mut keys = vec!["p.id".to_owned(), "p.created_at".to_owned()];
@@ -302,6 +330,30 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
     }
     let limit = st.arg(Bind::BigInt(search.limit));
     let offset = st.arg(Bind::BigInt(search.offset));
+    if let Some(facets) = known {
+        // The page straight from the products (an index in the order's
+        // order serves `newest`).
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = SqlUuid)]
+            id: Uuid,
+        }
+        let sql = format!(
+            "SELECT {keys} FROM products p WHERE {filters} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+            keys = keys.join(", "),
+            filters = filters.join(" AND "),
+        );
+        let ids: Vec<Uuid> = st
+            .query(sql)
+            .load::<Id>(conn)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        return Ok(Found {
+            views: views_of(conn, &ids)?,
+            facets,
+        });
+    }
     let facet_values = st.arg(Bind::BigInt(MAX_FACET_VALUES));
     // Each facet is one pass over the materialized matches; arrays are
     // unnested in the select list (a ProjectSet node), which streams, where
@@ -367,13 +419,15 @@ pub fn run(conn: &mut PgConnection, search: &Search) -> QueryResult<Found> {
         attributes.entry(name).or_default().push((value, n));
     }
     Ok(Found {
-        total: row.total,
         views,
-        categories,
-        price_min: row.price_min,
-        price_max: row.price_max,
-        attributes,
-        in_stock: row.in_stock,
+        facets: Facets {
+            total: row.total,
+            categories,
+            price_min: row.price_min,
+            price_max: row.price_max,
+            attributes,
+            in_stock: row.in_stock,
+        },
     })
 }
 

@@ -323,12 +323,13 @@ fn page_of(found: Found, params: PageParams, currency: &str) -> Result<SearchPag
         .into_iter()
         .map(|view| ProductDto::new(view, currency))
         .collect::<Result<Vec<_>, _>>()?;
-    let page = common::pagination::Page::new(items, params, found.total);
+    let page = common::pagination::Page::new(items, params, found.facets.total);
     Ok(SearchPage {
         items: page.items,
         meta: page.meta,
         facets: Facets {
             categories: found
+                .facets
                 .categories
                 .into_iter()
                 .map(|c| CategoryFacet {
@@ -338,10 +339,11 @@ fn page_of(found: Found, params: PageParams, currency: &str) -> Result<SearchPag
                 })
                 .collect(),
             price: PriceFacet {
-                min: found.price_min,
-                max: found.price_max,
+                min: found.facets.price_min,
+                max: found.facets.price_max,
             },
             attributes: found
+                .facets
                 .attributes
                 .into_iter()
                 .map(|(name, values)| {
@@ -352,7 +354,7 @@ fn page_of(found: Found, params: PageParams, currency: &str) -> Result<SearchPag
                     (name, values)
                 })
                 .collect(),
-            in_stock: found.in_stock,
+            in_stock: found.facets.in_stock,
         },
     })
 }
@@ -371,11 +373,19 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let (search, params) =
         parse_search(pairs_of(&req)?, state.settings.shop_search_language.trim())?;
+    // Browsing (no q): the facets of the whole result may be known already.
+    let browse = search.browse_key();
+    let read_at = state.products.generation();
+    let known = browse
+        .as_deref()
+        .and_then(|key| state.products.facets(key))
+        .map(|facets| (*facets).clone());
+    let counted = known.is_none();
     let found = state
         .db
         .run(move |conn| {
-            let found = db::search::run(conn, &search)?;
-            if found.total == 0 && !search.q.is_empty() {
+            let found = db::search::run(conn, &search, known)?;
+            if found.facets.total == 0 && !search.q.is_empty() {
                 // Best effort: a report row is not worth failing the search.
                 if let Err(e) = db::analytics::record_zero_result(conn, &search.q) {
                     tracing::warn!(error = %e, "recording a search without results");
@@ -384,6 +394,11 @@ pub async fn search(
             Ok(found)
         })
         .await?;
+    if let (Some(key), true) = (browse, counted) {
+        state
+            .products
+            .put_facets(&key, read_at, found.facets.clone());
+    }
     Ok(HttpResponse::Ok().json(page_of(found, params, &state.settings.shop_currency)?))
 }
 

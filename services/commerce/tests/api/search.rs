@@ -330,6 +330,75 @@ async fn orders_and_deliveries_move_products_in_and_out_of_the_in_stock_facet() 
 }
 
 #[tokio::test]
+async fn browsing_facets_are_kept_briefly_and_catalog_writes_empty_them() {
+    let app = spawn_app_with(&[("PRODUCT_CACHE_SECS", "60")]).await;
+    app.catalog_followed_by(1).await;
+    app.product(item("Oak Chair", 4000)).await;
+    app.product(item("Pine Chair", 2000)).await;
+    let first = search(&app, "sort=price").await;
+    assert_eq!(first["meta"]["total"], 2);
+    assert_eq!(first["facets"]["price"], json!({"min": 2000, "max": 4000}));
+
+    // Behind the service's back: the facets of a search without q stay as
+    // counted, whatever the sort or page, while the page is read anew.
+    app.sql("UPDATE variants SET price_minor = 1000 WHERE sku = 'Oak-Chair'")
+        .unwrap();
+    let cached = search(&app, "sort=-price").await;
+    assert_eq!(cached["facets"]["price"], json!({"min": 2000, "max": 4000}));
+    let order: Vec<_> = cached["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["title"].clone(), p["variants"][0]["priceMinor"].clone()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (json!("Pine Chair"), json!(2000)),
+            (json!("Oak Chair"), json!(1000))
+        ]
+    );
+    // A query counts its facets each time.
+    assert_eq!(
+        search(&app, "q=chair").await["facets"]["price"],
+        json!({"min": 1000, "max": 2000})
+    );
+
+    // A write through the service empties them.
+    app.product(item("Birch Chair", 500)).await;
+    let fresh = search(&app, "").await;
+    assert_eq!(fresh["meta"]["total"], 3);
+    assert_eq!(fresh["facets"]["price"], json!({"min": 500, "max": 2000}));
+}
+
+#[tokio::test]
+async fn another_replicas_catalog_write_empties_the_browsing_facets() {
+    let app = spawn_app_with(&[("PRODUCT_CACHE_SECS", "60")]).await;
+    let other = app.replica().await;
+    app.catalog_followed_by(2).await;
+    app.product(item("Oak Chair", 4000)).await;
+    let total = |client: &testkit::Client| {
+        let client = client.clone();
+        async move {
+            let resp = client.get("/api/products?sort=newest").await;
+            json_of(resp, StatusCode::OK).await["meta"]["total"].clone()
+        }
+    };
+    assert_eq!(total(&other).await, 1);
+    app.product(item("Pine Chair", 2000)).await;
+    // The announcement crosses Redis: within a second, long before the 60 s.
+    let mut seen = total(&other).await;
+    for _ in 0..50 {
+        if seen == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        seen = total(&other).await;
+    }
+    assert_eq!(seen, 2);
+}
+
+#[tokio::test]
 async fn inventory_and_variant_writes_set_the_in_stock_flag_at_once() {
     // Orders' changes would show only at the next refresh, an hour away:
     // these writes set the flag themselves.
