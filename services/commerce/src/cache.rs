@@ -14,7 +14,10 @@
 //! subscription empties its cache when it subscribes again). Without Redis, or
 //! while a message is on its way, other replicas may serve the earlier answer
 //! until it expires; stock counts (`available`) that orders change show after
-//! at most the TTL everywhere. Admins always read the database.
+//! at most the TTL everywhere, and a round of the in-stock flags that changed
+//! one empties the caches like a catalog write (crate::db::stock). A browsing
+//! page that does not fit the total kept with its facets is counted again
+//! (crate::db::search::run). Admins always read the database.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

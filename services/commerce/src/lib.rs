@@ -43,11 +43,6 @@ impl Service for Commerce {
         let verifier = foundation.verifier(&settings.common, None);
         let storage = common::storage::Storage::open(&settings.storage)?;
         routes::search::prepare(&foundation.db, &settings.service).await?;
-        routes::search::spawn_stock_flags(
-            &mut foundation.tasks,
-            foundation.db.clone(),
-            &settings.service,
-        );
         routes::orders::spawn_sweeper(
             &mut foundation.tasks,
             foundation.db.clone(),
@@ -63,6 +58,12 @@ impl Service for Commerce {
             foundation.redis.clone(),
             format!("{}:catalog-changed", settings.service.commerce_redis_prefix),
             &mut foundation.tasks,
+        );
+        routes::search::spawn_stock_flags(
+            &mut foundation.tasks,
+            foundation.db.clone(),
+            products.clone(),
+            &settings.service,
         );
         let state = web::Data::new(AppState {
             db: foundation.db.clone(),

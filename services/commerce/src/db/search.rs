@@ -111,6 +111,8 @@ pub struct CategoryCount {
 pub struct Found {
     pub views: Vec<ProductView>,
     pub facets: Facets,
+    /// The facets were counted by this search (not known before).
+    pub counted: bool,
 }
 
 /// The count and facets of a search's whole result, whatever the page.
@@ -349,9 +351,18 @@ pub fn run(conn: &mut PgConnection, search: &Search, known: Option<Facets>) -> Q
             .into_iter()
             .map(|r| r.id)
             .collect();
+        // The page must hold what the count it is answered with says it
+        // holds; otherwise the products changed since the facets were counted
+        // (stock that orders flipped, a write not announced yet): count again.
+        let found = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+        let expected = (facets.total - search.offset).clamp(0, search.limit);
+        if found != expected {
+            return run(conn, search, None);
+        }
         return Ok(Found {
             views: views_of(conn, &ids)?,
             facets,
+            counted: false,
         });
     }
     let facet_values = st.arg(Bind::BigInt(MAX_FACET_VALUES));
@@ -420,6 +431,7 @@ pub fn run(conn: &mut PgConnection, search: &Search, known: Option<Facets>) -> Q
     }
     Ok(Found {
         views,
+        counted: true,
         facets: Facets {
             total: row.total,
             categories,

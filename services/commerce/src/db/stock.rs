@@ -32,7 +32,7 @@ pub(crate) fn refresh(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
 /// One round of the queue: takes up to `batch` queued changes (skipping those
 /// another replica is taking), locks their products in id order and sets
 /// each flag from the variants as they are now. Returns how many queued
-/// changes it took.
+/// changes it took and how many flags it changed.
 ///
 /// The flags are computed by a statement that starts after the products are
 /// locked, so a writer that set a flag and committed before is seen; a
@@ -41,7 +41,7 @@ pub(crate) fn refresh(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
 /// its own snapshot). A product some write holds longer than [`LOCK_WAIT`]
 /// ends the round: its changes go back to the queue (the transaction rolls
 /// back) rather than every product of the batch waiting behind it.
-pub fn apply_changes(conn: &mut PgConnection, batch: usize) -> QueryResult<usize> {
+pub fn apply_changes(conn: &mut PgConnection, batch: usize) -> QueryResult<(usize, usize)> {
     #[derive(QueryableByName)]
     struct Queued {
         #[diesel(sql_type = SqlUuid)]
@@ -57,7 +57,7 @@ pub fn apply_changes(conn: &mut PgConnection, batch: usize) -> QueryResult<usize
         .bind::<BigInt, _>(i64::try_from(batch).unwrap_or(i64::MAX))
         .load::<Queued>(conn)?;
         if queued.is_empty() {
-            return Ok(0);
+            return Ok((0, 0));
         }
         let mut ids: Vec<Uuid> = queued.iter().map(|q| q.product_id).collect();
         ids.sort_unstable();
@@ -68,7 +68,7 @@ pub fn apply_changes(conn: &mut PgConnection, batch: usize) -> QueryResult<usize
             .select(products::id)
             .for_no_key_update()
             .load::<Uuid>(conn)?;
-        diesel::sql_query(
+        let flipped = diesel::sql_query(
             "UPDATE products p SET in_stock = s.yes
              FROM (SELECT q.id, EXISTS (SELECT 1 FROM variants v
                                         WHERE v.product_id = q.id AND v.on_hand > v.reserved) AS yes
@@ -77,6 +77,6 @@ pub fn apply_changes(conn: &mut PgConnection, batch: usize) -> QueryResult<usize
         )
         .bind::<Array<SqlUuid>, _>(&ids)
         .execute(conn)?;
-        Ok(queued.len())
+        Ok((queued.len(), flipped))
     })
 }

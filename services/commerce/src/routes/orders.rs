@@ -223,36 +223,31 @@ pub async fn place(
     let request: PlaceOrder = common::json::optional_object(&body)?.unwrap_or_default();
     let owner = Owner::of(&user);
     let fingerprint = idempotency::fingerprint(&request)?;
-    idempotency::run(&state.db, &key, &key_of(&owner), fingerprint, || async {
-        let explicit = match request.lines {
-            Some(lines) => Some(wanted_of(lines)?),
-            None => None,
-        };
+    let explicit = match request.lines {
+        Some(lines) => Some(wanted_of(lines)?),
+        None => None,
+    };
+    let currency = state.settings.shop_currency.clone();
+    let timeout = chrono::Duration::seconds(
+        i64::try_from(state.settings.order_payment_timeout_secs).unwrap_or(i64::MAX / 1000),
+    );
+    let key_owner = key_of(&owner);
+    // All database work: the key, the placement and the stored answer on one
+    // connection.
+    idempotency::run_with_connection(&state.db, &key, &key_owner, fingerprint, move |conn| {
         let from_cart = explicit.is_none();
-        let currency = state.settings.shop_currency.clone();
-        let timeout = chrono::Duration::seconds(
-            i64::try_from(state.settings.order_payment_timeout_secs).unwrap_or(i64::MAX / 1000),
-        );
-        let who = owner.clone();
-        let placed = state
-            .db
-            .run(move |conn| {
-                let wanted = match explicit {
-                    Some(w) => w,
-                    None => {
-                        let lines = db::carts::lines(conn, &who)?;
-                        if lines.is_empty() {
-                            return Err(ApiError::validation("lines", "the cart is empty"));
-                        }
-                        Wanted::summed(lines.iter().map(|l| (l.variant.id, l.quantity)))
-                            .ok_or_else(|| ApiError::validation("lines", "quantities are too large"))?
-                    }
-                };
-                let outcome = db::orders::place(conn, &who, &wanted, &currency, timeout, from_cart)?;
-                Ok(outcome)
-            })
-            .await?;
-        match placed {
+        let wanted = match explicit {
+            Some(w) => w,
+            None => {
+                let lines = db::carts::lines(conn, &owner)?;
+                if lines.is_empty() {
+                    return Err(ApiError::validation("lines", "the cart is empty"));
+                }
+                Wanted::summed(lines.iter().map(|l| (l.variant.id, l.quantity)))
+                    .ok_or_else(|| ApiError::validation("lines", "quantities are too large"))?
+            }
+        };
+        match db::orders::place(conn, &owner, &wanted, &currency, timeout, from_cart)? {
             Ok(view) => {
                 tracing::info!(order.id = %view.order.id, order.total_minor = view.order.total_minor, "order placed");
                 Ok((StatusCode::CREATED, OrderDto::new(view)?))

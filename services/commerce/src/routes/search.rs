@@ -55,17 +55,19 @@ pub async fn prepare(
 }
 
 /// Sets the in-stock flags of products whose stock orders flipped, every
-/// `STOCK_FLAG_REFRESH_MS` (crate::db::stock). Replicas may run it at once:
-/// each takes queued changes the others are not taking.
+/// `STOCK_FLAG_REFRESH_MS` (crate::db::stock), and empties the caches when a
+/// flag changed (browsing facets count in-stock products). Replicas may run it
+/// at once: each takes queued changes the others are not taking.
 pub fn spawn_stock_flags(
     tasks: &mut common::tasks::Tasks,
     db: common::db::Db,
+    cache: std::sync::Arc<crate::cache::ProductCache>,
     settings: &crate::config::CommerceSettings,
 ) {
     const BATCH: usize = 200;
     let every = std::time::Duration::from_millis(settings.stock_flag_refresh_ms.max(10));
     tasks.spawn("stock-flags", move || {
-        let db = db.clone();
+        let (db, cache) = (db.clone(), cache.clone());
         async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -77,8 +79,14 @@ pub fn spawn_stock_flags(
                         .run(|conn| Ok(db::stock::apply_changes(conn, BATCH)?))
                         .await
                     {
-                        Ok(n) if n == BATCH => continue,
-                        Ok(_) => break,
+                        Ok((taken, flipped)) => {
+                            if flipped > 0 {
+                                cache.clear();
+                            }
+                            if taken < BATCH {
+                                break;
+                            }
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, "setting in-stock flags failed; retried next tick");
                             break;
@@ -380,7 +388,6 @@ pub async fn search(
         .as_deref()
         .and_then(|key| state.products.facets(key))
         .map(|facets| (*facets).clone());
-    let counted = known.is_none();
     let found = state
         .db
         .run(move |conn| {
@@ -394,7 +401,7 @@ pub async fn search(
             Ok(found)
         })
         .await?;
-    if let (Some(key), true) = (browse, counted) {
+    if let (Some(key), true) = (browse, found.counted) {
         state
             .products
             .put_facets(&key, read_at, found.facets.clone());

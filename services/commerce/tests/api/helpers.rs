@@ -76,6 +76,13 @@ impl TestApp {
         start(&self.db.url, &self.settings).await
     }
 
+    /// Another replica with some settings of its own.
+    pub async fn replica_with(&self, overrides: &[(&str, &str)]) -> Client {
+        let mut settings = self.settings.clone();
+        settings.extend(testkit::owned(overrides));
+        start(&self.db.url, &settings).await
+    }
+
     /// Waits until `replicas` replicas follow the catalog channel: a replica
     /// empties its product cache when it subscribes, which would otherwise
     /// race with what a test reads first.

@@ -377,25 +377,116 @@ async fn another_replicas_catalog_write_empties_the_browsing_facets() {
     let other = app.replica().await;
     app.catalog_followed_by(2).await;
     app.product(item("Oak Chair", 4000)).await;
-    let total = |client: &testkit::Client| {
+    // The write's own announcement reaches the other replica first (it would
+    // empty what that replica counts before it arrives).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let price = |client: &testkit::Client| {
         let client = client.clone();
         async move {
             let resp = client.get("/api/products?sort=newest").await;
-            json_of(resp, StatusCode::OK).await["meta"]["total"].clone()
+            json_of(resp, StatusCode::OK).await["facets"]["price"].clone()
         }
     };
-    assert_eq!(total(&other).await, 1);
+    assert_eq!(price(&other).await, json!({"min": 4000, "max": 4000}));
+    // The other replica keeps what it counted...
+    app.sql("UPDATE variants SET price_minor = 3000 WHERE sku = 'Oak-Chair'")
+        .unwrap();
+    assert_eq!(price(&other).await, json!({"min": 4000, "max": 4000}));
+    // ...until a write here is announced: within a second, long before 60 s.
     app.product(item("Pine Chair", 2000)).await;
-    // The announcement crosses Redis: within a second, long before the 60 s.
-    let mut seen = total(&other).await;
+    let mut seen = price(&other).await;
     for _ in 0..50 {
-        if seen == 2 {
+        if seen == json!({"min": 2000, "max": 3000}) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        seen = total(&other).await;
+        seen = price(&other).await;
     }
-    assert_eq!(seen, 2);
+    assert_eq!(seen, json!({"min": 2000, "max": 3000}));
+}
+
+#[tokio::test]
+async fn a_browsing_answer_from_kept_facets_is_the_answer_counted_afresh() {
+    let app = spawn_app_with(&[("PRODUCT_CACHE_SECS", "60")]).await;
+    let uncached = app.replica_with(&[("PRODUCT_CACHE_SECS", "0")]).await;
+    app.category(json!({"name": "Seating"})).await;
+    for (n, (title, price, colour)) in [
+        ("Oak Chair", 4000, "brown"),
+        ("Pine Chair", 2000, "white"),
+        ("Birch Stool", 1500, "white"),
+        ("Elm Bench", 9000, "brown"),
+        ("Ash Chair", 2500, "black"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let categories = if n % 2 == 0 {
+            json!(["seating"])
+        } else {
+            json!([])
+        };
+        app.product(with(
+            item(title, price),
+            json!({"categories": categories, "attributes": {"colour": colour}}),
+        ))
+        .await;
+    }
+    crate::cart::stock(&app, "Oak-Chair", 2).await;
+    crate::cart::stock(&app, "Birch-Stool", 1).await;
+    let filters = [
+        "",
+        "category=seating",
+        "minPrice=2000&maxPrice=5000",
+        "inStock=true",
+        "inStock=false",
+        "attr.colour=white&attr.colour=brown",
+    ];
+    let sorts = [
+        "",
+        "sort=newest",
+        "sort=price",
+        "sort=-price",
+        "sort=popular",
+    ];
+    for filter in filters {
+        for sort in sorts {
+            for page in ["limit=2", "limit=2&page=2", "limit=2&page=9"] {
+                let query = format!("{filter}&{sort}&{page}");
+                let path = format!("/api/products?{query}");
+                // The first of a filter counts; later sorts and pages reuse it.
+                let kept = app.read(&path, None).await;
+                let fresh = json_of(uncached.get(&path).await, StatusCode::OK).await;
+                assert_eq!(kept, fresh, "{query}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_order_that_takes_the_last_unit_updates_the_kept_browsing_facets() {
+    let app = spawn_app_with(&[("PRODUCT_CACHE_SECS", "60")]).await;
+    let (lamp, _) = app.product(item("Last Lamp", 2000)).await;
+    crate::cart::stock(&app, "Last-Lamp", 1).await;
+    assert_eq!(search(&app, "").await["facets"]["inStock"], 1);
+    let resp = app
+        .request(reqwest::Method::POST, "/api/orders", Some(&app.customer()))
+        .header("idempotency-key", "last-lamp")
+        .json(&json!({"lines": [{"variantId": lamp["variants"][0]["id"], "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    json_of(resp, StatusCode::CREATED).await;
+    app.stock_flags_settled().await;
+    // The flag's round empties the caches right after it commits.
+    let mut seen = search(&app, "").await["facets"]["inStock"].clone();
+    for _ in 0..50 {
+        if seen == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        seen = search(&app, "").await["facets"]["inStock"].clone();
+    }
+    assert_eq!(seen, 0);
 }
 
 #[tokio::test]
