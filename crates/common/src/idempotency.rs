@@ -302,11 +302,8 @@ where
     let begun = db
         .run(move |conn| Ok(begin(conn, &who, &which, Some(&print), RUNNING_LEASE_SECS)?))
         .await?;
-    match begun {
-        Begun::Replay { status, body } => return Ok(json_response(status, body, true)),
-        Begun::Running => return Err(still_running()),
-        Begun::OtherRequest => return Err(used_with_another_request()),
-        Begun::Fresh | Begun::Done { .. } => {}
+    if let Some((status, body)) = stored_answer(begun)? {
+        return Ok(json_response(status, body, true));
     }
     let outcome = work().await;
     store(db, key, owner, &fingerprint, outcome).await
@@ -335,11 +332,9 @@ where
     let who = owner.to_owned();
     let (status, body, replayed) = db
         .run(move |conn| {
-            match begin(conn, &who, &which, Some(&fingerprint), RUNNING_LEASE_SECS)? {
-                Begun::Replay { status, body } => return Ok((status, body, true)),
-                Begun::Running => return Err(still_running()),
-                Begun::OtherRequest => return Err(used_with_another_request()),
-                Begun::Fresh | Begun::Done { .. } => {}
+            let begun = begin(conn, &who, &which, Some(&fingerprint), RUNNING_LEASE_SECS)?;
+            if let Some((status, body)) = stored_answer(begun)? {
+                return Ok((status, body, true));
             }
             match work(conn) {
                 Ok((status, body)) => {
@@ -363,6 +358,18 @@ where
         })
         .await?;
     Ok(json_response(status, body, replayed))
+}
+
+/// What the key's state says of a request that knows its fingerprint: the
+/// stored answer to replay, 409 while the first runs, 422 for another
+/// request, or `None`: run it.
+fn stored_answer(begun: Begun) -> Result<Option<(u16, Vec<u8>)>, ApiError> {
+    match begun {
+        Begun::Replay { status, body } => Ok(Some((status, body))),
+        Begun::Running => Err(still_running()),
+        Begun::OtherRequest => Err(used_with_another_request()),
+        Begun::Fresh | Begun::Done { .. } => Ok(None),
+    }
 }
 
 /// A successful answer as stored: its JSON bytes and its `id`, if any.
