@@ -5,11 +5,17 @@
 //! a failover) leaves the pool when it is returned, so the pool reconnects as soon
 //! as PostgreSQL is back, without a ping per checkout.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::pg::PgConnection;
+use diesel::pg::{Pg, PgConnection};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::RunQueryDsl;
 use diesel::r2d2::{ConnectionManager, ManageConnection, Pool};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Untyped};
+use diesel::QueryResult;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use secrecy::ExposeSecret;
 use tokio::sync::Semaphore;
@@ -136,6 +142,110 @@ impl Db {
     }
 }
 
+/// Raw SQL whose prepared statement the connection keeps. diesel's
+/// `sql_query` marks its statement unsafe to cache, so PostgreSQL parses,
+/// analyses and plans it on every call; a `Prepared` is parsed once per
+/// connection and planned like any prepared statement (generic plans once
+/// they prove as good). The text is `'static`: one statement per call site,
+/// never text built from input, so what a connection keeps stays bounded.
+///
+/// Parameters are `$1`, `$2`, … in the order they are bound, each written
+/// once (bind a value twice to use it twice): the placeholders are written
+/// back where the text has them.
+pub struct Prepared<'f> {
+    sql: &'static str,
+    binds: Vec<Box<dyn QueryFragment<Pg> + Send + 'f>>,
+}
+
+impl<'f> Prepared<'f> {
+    pub fn new(sql: &'static str) -> Self {
+        Self {
+            sql,
+            binds: Vec::new(),
+        }
+    }
+
+    /// Binds the next parameter.
+    pub fn bind<ST, V>(mut self, value: V) -> Self
+    where
+        Pg: HasSqlType<ST>,
+        V: ToSql<ST, Pg> + Send + 'f,
+        ST: Send + 'f,
+    {
+        self.binds.push(Box::new(Bound {
+            value,
+            sql_type: PhantomData::<ST>,
+        }));
+        self
+    }
+}
+
+struct Bound<ST, V> {
+    value: V,
+    sql_type: PhantomData<ST>,
+}
+
+impl<ST, V> QueryFragment<Pg> for Bound<ST, V>
+where
+    Pg: HasSqlType<ST>,
+    V: ToSql<ST, Pg>,
+{
+    fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        pass.push_bind_param(&self.value)
+    }
+}
+
+impl QueryFragment<Pg> for Prepared<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut rest = self.sql;
+        let mut binds = self.binds.iter();
+        let mut n = 0usize;
+        while let Some(at) = rest.find('$') {
+            let digits = rest[at + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(rest.len() - at - 1, |end| end);
+            if digits == 0 {
+                out.push_sql(&rest[..=at]);
+                rest = &rest[at + 1..];
+                continue;
+            }
+            n += 1;
+            let numbered = rest[at + 1..at + 1 + digits].parse::<usize>().ok();
+            let bind = binds.next();
+            let (Some(bind), Some(true)) = (bind, numbered.map(|k| k == n)) else {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    format!(
+                        "parameter {n} of a prepared statement: written out of order or not bound"
+                    )
+                    .into(),
+                ));
+            };
+            out.push_sql(&rest[..at]);
+            bind.walk_ast(out.reborrow())?;
+            rest = &rest[at + 1 + digits..];
+        }
+        if binds.next().is_some() {
+            return Err(diesel::result::Error::QueryBuilderError(
+                "a prepared statement has more values than parameters".into(),
+            ));
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
+impl QueryId for Prepared<'_> {
+    type QueryId = ();
+    // Cached by its text (and its parameters' types), not by a type.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Prepared<'_> {
+    type SqlType = Untyped;
+}
+
+impl RunQueryDsl<PgConnection> for Prepared<'_> {}
+
 /// A pattern matching `q` anywhere, for ILIKE: `%`, `_` and `\` in user text are
 /// escaped so they match literally.
 pub fn like_pattern(q: &str) -> String {
@@ -172,6 +282,47 @@ pub fn migrate_url(url: &str, migrations: EmbeddedMigrations) -> anyhow::Result<
 
 #[cfg(test)]
 mod tests {
+    use diesel::sql_types::{BigInt, Text};
+
+    use super::Prepared;
+
+    fn rendered(query: &Prepared<'_>) -> Result<String, String> {
+        use std::fmt::Write;
+        let mut out = String::new();
+        write!(out, "{}", diesel::debug_query::<diesel::pg::Pg, _>(query))
+            .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    #[test]
+    fn prepared_statements_keep_their_text_and_bind_in_order() {
+        let query = Prepared::new("SELECT $1::text, '$' || $2, price FROM t WHERE a = $3")
+            .bind::<Text, _>("a")
+            .bind::<Text, _>("b")
+            .bind::<BigInt, _>(3_i64);
+        let text = rendered(&query).expect("renders");
+        assert!(
+            text.starts_with(
+                "SELECT $1::text, '$' || $2, price FROM t WHERE a = $3 -- binds: [\"a\", \"b\", 3]"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn prepared_statements_refuse_parameters_out_of_order_or_unbound() {
+        let swapped = Prepared::new("SELECT $2, $1")
+            .bind::<Text, _>("a")
+            .bind::<Text, _>("b");
+        assert!(rendered(&swapped).is_err());
+        let unbound = Prepared::new("SELECT $1, $2").bind::<Text, _>("a");
+        assert!(rendered(&unbound).is_err());
+        let extra = Prepared::new("SELECT $1")
+            .bind::<Text, _>("a")
+            .bind::<Text, _>("b");
+        assert!(rendered(&extra).is_err());
+    }
+
     #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(super::like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");

@@ -24,7 +24,7 @@ use futures_util::future::{ready, Ready};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::Db;
+use crate::db::{Db, Prepared};
 use crate::error::ApiError;
 
 pub const HEADER: &str = "idempotency-key";
@@ -142,7 +142,7 @@ fn begin(
 ) -> QueryResult<Begun> {
     let pending = fingerprint.unwrap_or("");
     let claim = |conn: &mut PgConnection| {
-        diesel::sql_query(
+        Prepared::new(
             "INSERT INTO idempotency_keys (owner, key, fingerprint, state) VALUES ($1, $2, $3, 'running') \
              ON CONFLICT (owner, key) DO NOTHING",
         )
@@ -211,16 +211,16 @@ struct Answer<'a> {
 }
 
 fn finish(conn: &mut PgConnection, owner: &str, key: &str, answer: &Answer<'_>) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE idempotency_keys SET state = 'done', fingerprint = $3, status = $4, body = $5, \
-           resource = $6 WHERE owner = $1 AND key = $2",
+    Prepared::new(
+        "UPDATE idempotency_keys SET state = 'done', fingerprint = $1, status = $2, body = $3, \
+           resource = $4 WHERE owner = $5 AND key = $6",
     )
-    .bind::<Text, _>(owner)
-    .bind::<Text, _>(key)
     .bind::<Text, _>(answer.fingerprint)
     .bind::<Integer, _>(i32::from(answer.status))
     .bind::<Bytea, _>(answer.body)
     .bind::<Nullable<Text>, _>(answer.resource)
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(key)
     .execute(conn)
     .map(|_| ())
 }
@@ -234,7 +234,7 @@ pub fn forget_resource(conn: &mut PgConnection, resource: &str) -> QueryResult<u
 }
 
 fn forget(conn: &mut PgConnection, owner: &str, key: &str) -> QueryResult<()> {
-    diesel::sql_query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2")
+    Prepared::new("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2")
         .bind::<Text, _>(owner)
         .bind::<Text, _>(key)
         .execute(conn)
@@ -313,7 +313,11 @@ where
 /// storing its answer (or releasing the key after an error) run on one pooled
 /// connection in one blocking task, instead of three trips through the pool.
 /// The key is still taken in a statement of its own, committed before the
-/// work, so a retry while the first runs sees it (409).
+/// work, so a retry while the first runs sees it (409). The work runs in a
+/// transaction that also stores its answer: what it wrote and the answer a
+/// retry replays commit together (a crash in between can no longer leave
+/// work done under a key still taken, which a retry after the lease would do
+/// again). An error rolls the work back and releases the key.
 pub async fn run_with_connection<T, F>(
     db: &Db,
     key: &IdempotencyKey,
@@ -326,7 +330,7 @@ where
     F: FnOnce(&mut PgConnection) -> Result<(StatusCode, T), ApiError> + Send + 'static,
 {
     let Some(which) = key.0.clone() else {
-        let (status, body) = db.run(work).await?;
+        let (status, body) = db.run(|conn| conn.transaction(work)).await?;
         return Ok(HttpResponse::build(status).json(body));
     };
     let who = owner.to_owned();
@@ -336,18 +340,20 @@ where
             if let Some((status, body)) = stored_answer(begun)? {
                 return Ok((status, body, true));
             }
-            match work(conn) {
-                Ok((status, body)) => {
-                    let (bytes, resource) = answer_of(&body)?;
-                    let answer = Answer {
-                        fingerprint: &fingerprint,
-                        status: status.as_u16(),
-                        body: &bytes,
-                        resource: resource.as_deref(),
-                    };
-                    finish(conn, &who, &which, &answer)?;
-                    Ok((status.as_u16(), bytes, false))
-                }
+            let done = conn.transaction(|conn| {
+                let (status, body) = work(conn)?;
+                let (bytes, resource) = answer_of(&body)?;
+                let answer = Answer {
+                    fingerprint: &fingerprint,
+                    status: status.as_u16(),
+                    body: &bytes,
+                    resource: resource.as_deref(),
+                };
+                finish(conn, &who, &which, &answer)?;
+                Ok::<_, ApiError>((status.as_u16(), bytes))
+            });
+            match done {
+                Ok((status, bytes)) => Ok((status, bytes, false)),
                 Err(e) => {
                     if let Err(forget_error) = forget(conn, &who, &which) {
                         tracing::warn!(error = %forget_error, "idempotency key not released");

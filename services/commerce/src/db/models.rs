@@ -36,12 +36,17 @@ pub struct Product {
 
 impl Product {
     pub fn options(&self) -> Result<Vec<ProductOption>, ApiError> {
-        serde_json::from_value(self.options.clone())
-            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("stored options")))
+        stored_options(self.options.clone())
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A product's stored `options` column, read.
+pub fn stored_options(options: serde_json::Value) -> Result<Vec<ProductOption>, ApiError> {
+    serde_json::from_value(options)
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("stored options")))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = variants, check_for_backend(diesel::pg::Pg))]
 pub struct Variant {
     pub id: Uuid,

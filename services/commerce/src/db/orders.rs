@@ -9,16 +9,19 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use common::db::Prepared;
 use common::ApiError;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::models::{Product, Variant};
-use super::schema::{cart_items, order_lines, orders};
-use super::schema::{inventory_ledger, products, variants};
-use crate::domain::default_variant_title;
+use super::models::{stored_options, Product, Variant};
+use super::schema::{inventory_ledger, variants};
+use super::schema::{order_lines, orders};
+use crate::domain::{default_variant_title, ProductOption};
 use crate::errors;
 
 /// Whose cart or order: the token's issuer and subject.
@@ -105,42 +108,59 @@ impl Wanted {
     }
 }
 
-/// A variant with its product, locked for a change of its counters.
+/// A variant, locked for a change of its counters, with what an order line
+/// takes from its product.
 struct Locked {
     variant: Variant,
-    product: Product,
+    product_title: String,
+    product_status: String,
+    product_options: Vec<ProductOption>,
 }
 
-/// Locks the variants `ids` in id order (FOR NO KEY UPDATE: the counters
-/// change, never the key) and reads their products; the ones that exist, by id.
+/// Locks the variants `ids` in id order and reads them with their products,
+/// in one statement: FOR NO KEY UPDATE OF the variants alone (their counters
+/// change, never their key; the products are read, not locked). The ones
+/// that exist, by id.
 fn lock_variants(
     conn: &mut PgConnection,
     ids: impl IntoIterator<Item = Uuid>,
-) -> QueryResult<BTreeMap<Uuid, Locked>> {
+) -> Result<BTreeMap<Uuid, Locked>, ApiError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(embed)]
+        variant: Variant,
+        #[diesel(sql_type = Text)]
+        product_title: String,
+        #[diesel(sql_type = Text)]
+        product_status: String,
+        #[diesel(sql_type = Jsonb)]
+        product_options: serde_json::Value,
+    }
     let mut ids: Vec<Uuid> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
-    let locked: Vec<Variant> = variants::table
-        .filter(variants::id.eq_any(&ids))
-        .order(variants::id)
-        .select(Variant::as_select())
-        .for_no_key_update()
-        .load(conn)?;
-    let product_ids: Vec<Uuid> = locked.iter().map(|v| v.product_id).collect();
-    let products: Vec<Product> = products::table
-        .filter(products::id.eq_any(&product_ids))
-        .select(Product::as_select())
-        .load(conn)?;
-    Ok(locked
-        .into_iter()
-        .filter_map(|variant| {
-            let product = products
-                .iter()
-                .find(|p| p.id == variant.product_id)?
-                .clone();
-            Some((variant.id, Locked { variant, product }))
+    let rows: Vec<Row> = Prepared::new(
+        "SELECT v.*, p.title AS product_title, p.status AS product_status, p.options AS product_options
+         FROM variants v JOIN products p ON p.id = v.product_id
+         WHERE v.id = ANY($1)
+         ORDER BY v.id
+         FOR NO KEY UPDATE OF v",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                row.variant.id,
+                Locked {
+                    variant: row.variant,
+                    product_title: row.product_title,
+                    product_status: row.product_status,
+                    product_options: stored_options(row.product_options)?,
+                },
+            ))
         })
-        .collect())
+        .collect()
 }
 
 /// Adds `delta` to the reserved count of variant `id`.
@@ -157,14 +177,22 @@ fn reserve(conn: &mut PgConnection, id: Uuid, delta: i64) -> QueryResult<()> {
 /// A line's title: the product's, with the variant's own or its option
 /// values ("Tee (M / Red)").
 pub(crate) fn line_title(product: &Product, variant: &Variant) -> Result<String, ApiError> {
+    titled(&product.title, &product.options()?, variant)
+}
+
+fn titled(
+    product_title: &str,
+    options: &[ProductOption],
+    variant: &Variant,
+) -> Result<String, ApiError> {
     let own = match &variant.title {
         Some(t) => t.clone(),
-        None => default_variant_title(&product.options()?, &variant.option_values()?),
+        None => default_variant_title(options, &variant.option_values()?),
     };
     Ok(if own.is_empty() {
-        product.title.clone()
+        product_title.to_owned()
     } else {
-        format!("{} ({own})", product.title)
+        format!("{product_title} ({own})")
     })
 }
 
@@ -193,78 +221,142 @@ pub fn place(
     timeout: Duration,
     from_cart: bool,
 ) -> Result<Result<OrderView, Refusal>, ApiError> {
-    conn.transaction(|conn| {
-        let mut locked = lock_variants(conn, wanted.lines().iter().map(|(id, _)| *id))?;
-        let id = Uuid::now_v7();
-        let mut lines = Vec::with_capacity(wanted.lines().len());
-        let mut total: i64 = 0;
-        for (index, (variant_id, quantity)) in wanted.lines().iter().enumerate() {
-            let Some(Locked { variant, product }) = locked.get(variant_id) else {
-                return Ok(Err(Refusal::Unknown(index)));
-            };
-            let available = if product.status == "active" {
-                variant.available().max(0)
-            } else {
-                0
-            };
-            if available < *quantity {
-                return Ok(Err(Refusal::Short {
-                    variant_id: *variant_id,
-                    sku: variant.sku.clone(),
-                    requested: *quantity,
-                    available,
-                }));
-            }
-            total = quantity
-                .checked_mul(variant.price_minor)
-                .and_then(|line| total.checked_add(line))
-                .ok_or_else(errors::total_too_large)?;
-            lines.push(OrderLine {
-                order_id: id,
-                position: i32::try_from(index).map_err(ApiError::internal)?,
-                variant_id: *variant_id,
-                product_id: product.id,
-                sku: variant.sku.clone(),
-                title: line_title(product, variant)?,
-                quantity: *quantity,
-                unit_price_minor: variant.price_minor,
-            });
-        }
-        for (variant_id, quantity) in wanted.lines() {
-            reserve(conn, *variant_id, *quantity)?;
-            if let Some(l) = locked.get_mut(variant_id) {
-                l.variant.reserved += quantity;
-            }
-        }
-        let now = Utc::now();
-        let order: Order = diesel::insert_into(orders::table)
-            .values((
-                orders::id.eq(id),
-                orders::owner_issuer.eq(&owner.issuer),
-                orders::owner_subject.eq(&owner.subject),
-                orders::status.eq(PLACED),
-                orders::currency.eq(currency),
-                orders::total_minor.eq(total),
-                orders::expires_at.eq(now + timeout),
-                orders::placed_at.eq(now),
-                orders::updated_at.eq(now),
-            ))
-            .returning(Order::as_returning())
-            .get_result(conn)?;
-        diesel::insert_into(order_lines::table)
-            .values(&lines)
-            .execute(conn)?;
-        if from_cart {
-            diesel::delete(
-                cart_items::table
-                    .filter(cart_items::owner_issuer.eq(&owner.issuer))
-                    .filter(cart_items::owner_subject.eq(&owner.subject)),
-            )
-            .execute(conn)?;
-        }
-        Ok(Ok(OrderView { order, lines }))
-    })
+    let in_transaction = AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some();
+    if in_transaction {
+        place_here(conn, owner, wanted, currency, timeout, from_cart)
+    } else {
+        conn.transaction(|conn| place_here(conn, owner, wanted, currency, timeout, from_cart))
+    }
 }
+
+/// [`place`] in the caller's transaction: the locking read and [`PLACE`],
+/// both prepared statements run on their generic plans. (PostgreSQL would
+/// otherwise plan them again for every order: a plan for the actual arrays
+/// always looks cheaper than one for arrays of unknown length, and planning
+/// them took longer than running them.)
+fn place_here(
+    conn: &mut PgConnection,
+    owner: &Owner,
+    wanted: &Wanted,
+    currency: &str,
+    timeout: Duration,
+    from_cart: bool,
+) -> Result<Result<OrderView, Refusal>, ApiError> {
+    diesel::connection::SimpleConnection::batch_execute(
+        conn,
+        "SET LOCAL plan_cache_mode = force_generic_plan",
+    )?;
+    let locked = lock_variants(conn, wanted.lines().iter().map(|(id, _)| *id))?;
+    let id = Uuid::now_v7();
+    let mut lines = Vec::with_capacity(wanted.lines().len());
+    let mut total: i64 = 0;
+    for (index, (variant_id, quantity)) in wanted.lines().iter().enumerate() {
+        let Some(Locked {
+            variant,
+            product_title,
+            product_status,
+            product_options,
+        }) = locked.get(variant_id)
+        else {
+            return Ok(Err(Refusal::Unknown(index)));
+        };
+        let available = if product_status == "active" {
+            variant.available().max(0)
+        } else {
+            0
+        };
+        if available < *quantity {
+            return Ok(Err(Refusal::Short {
+                variant_id: *variant_id,
+                sku: variant.sku.clone(),
+                requested: *quantity,
+                available,
+            }));
+        }
+        total = quantity
+            .checked_mul(variant.price_minor)
+            .and_then(|line| total.checked_add(line))
+            .ok_or_else(errors::total_too_large)?;
+        lines.push(OrderLine {
+            order_id: id,
+            position: i32::try_from(index).map_err(ApiError::internal)?,
+            variant_id: *variant_id,
+            product_id: variant.product_id,
+            sku: variant.sku.clone(),
+            title: titled(product_title, product_options, variant)?,
+            quantity: *quantity,
+            unit_price_minor: variant.price_minor,
+        });
+    }
+    // As PostgreSQL keeps it (microseconds), so the answer reads as a later GET.
+    let now = Utc::now().trunc_subsecs(6);
+    let order = Order {
+        id,
+        owner_issuer: owner.issuer.clone(),
+        owner_subject: owner.subject.clone(),
+        status: PLACED.to_owned(),
+        currency: currency.to_owned(),
+        total_minor: total,
+        expires_at: now + timeout,
+        placed_at: now,
+        paid_at: None,
+        fulfilled_at: None,
+        closed_at: None,
+        updated_at: now,
+    };
+    let (variant_ids, quantities): (Vec<Uuid>, Vec<i64>) = wanted.lines().iter().copied().unzip();
+    let column = |f: fn(&OrderLine) -> String| lines.iter().map(f).collect::<Vec<_>>();
+    Prepared::new(PLACE)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Array<SqlUuid>, _>(variant_ids)
+        .bind::<Array<BigInt>, _>(quantities)
+        .bind::<SqlUuid, _>(order.id)
+        .bind::<Text, _>(&order.owner_issuer)
+        .bind::<Text, _>(&order.owner_subject)
+        .bind::<Text, _>(PLACED)
+        .bind::<Text, _>(&order.currency)
+        .bind::<BigInt, _>(order.total_minor)
+        .bind::<Timestamptz, _>(order.expires_at)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Bool, _>(from_cart)
+        .bind::<Text, _>(&order.owner_issuer)
+        .bind::<Text, _>(&order.owner_subject)
+        .bind::<SqlUuid, _>(order.id)
+        .bind::<Array<Integer>, _>(lines.iter().map(|l| l.position).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(lines.iter().map(|l| l.variant_id).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(lines.iter().map(|l| l.product_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(column(|l| l.sku.clone()))
+        .bind::<Array<Text>, _>(column(|l| l.title.clone()))
+        .bind::<Array<BigInt>, _>(lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(lines.iter().map(|l| l.unit_price_minor).collect::<Vec<_>>())
+        .execute(conn)?;
+    Ok(Ok(OrderView { order, lines }))
+}
+
+/// A placement's writes in one statement (each statement is a round trip to
+/// PostgreSQL, and an uncontended order is mostly round trips): the
+/// reservations, the order, the cart emptied when the order was placed from
+/// it, and the lines. The variants are locked already, by [`lock_variants`].
+const PLACE: &str = "WITH reserved AS (
+    UPDATE variants v SET reserved = v.reserved + w.quantity, updated_at = $1
+    FROM unnest($2::uuid[], $3::bigint[]) AS w(id, quantity)
+    WHERE v.id = w.id
+), placed AS (
+    INSERT INTO orders (id, owner_issuer, owner_subject, status, currency, total_minor,
+                        expires_at, placed_at, updated_at)
+    VALUES ($4, $5, $6, $7, $8, $9, $10, $11, $12)
+), emptied AS (
+    DELETE FROM cart_items WHERE $13 AND owner_issuer = $14 AND owner_subject = $15
+)
+INSERT INTO order_lines (order_id, position, variant_id, product_id, sku, title, quantity,
+                         unit_price_minor)
+SELECT $16, l.position, l.variant_id, l.product_id, l.sku, l.title, l.quantity, l.unit_price_minor
+FROM unnest($17::int[], $18::uuid[], $19::uuid[], $20::text[], $21::text[], $22::bigint[],
+            $23::bigint[])
+     AS l(position, variant_id, product_id, sku, title, quantity, unit_price_minor)";
 
 fn lines_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<OrderLine>> {
     order_lines::table
@@ -389,7 +481,7 @@ pub fn transition(
             return Err(errors::invalid_transition(&order.status, to));
         }
         let lines = lines_of(conn, &[id])?;
-        let now = Utc::now();
+        let now = Utc::now().trunc_subsecs(6);
         match transition {
             Transition::Pay => {}
             Transition::Cancel | Transition::Expire => {
