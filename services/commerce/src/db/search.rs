@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use common::db::Prepared;
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
@@ -49,7 +50,7 @@ impl Sort {
 /// Trigram similarity from which a title word (`search_words`) is a typo
 /// alternative of a query word of at least [`TYPO_MIN_CHARS`] characters
 /// ("hedphones" and "headphones": 0.62), and how many alternatives a word gets.
-const TYPO_SIMILARITY: &str = "0.5";
+const TYPO_SIMILARITY: f32 = 0.5;
 const TYPO_MIN_CHARS: i32 = 4;
 const TYPO_ALTERNATIVES: i64 = 5;
 /// The most values listed per attribute facet (the most frequent ones).
@@ -197,20 +198,21 @@ fn typo_alternatives(
         #[diesel(sql_type = Nullable<Text>)]
         alternative: Option<String>,
     }
-    let rows = diesel::sql_query(format!(
+    let rows = Prepared::new(
         "SELECT q.word, a.word AS alternative
          FROM (SELECT lexeme AS word FROM unnest(to_tsvector('simple'::regconfig, $1))) q
          LEFT JOIN LATERAL (
              SELECT w.word FROM search_words w
              WHERE char_length(q.word) >= $2 AND w.word % q.word AND w.word <> q.word
-               AND similarity(w.word, q.word) >= {TYPO_SIMILARITY}
-             ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT $3
+               AND similarity(w.word, q.word) >= $3
+             ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT $4
          ) a ON true
-         WHERE numnode(plainto_tsquery($4::regconfig, q.word)) > 0
-         ORDER BY q.word"
-    ))
+         WHERE numnode(plainto_tsquery($5::regconfig, q.word)) > 0
+         ORDER BY q.word",
+    )
     .bind::<Text, _>(q)
     .bind::<diesel::sql_types::Integer, _>(TYPO_MIN_CHARS)
+    .bind::<diesel::sql_types::Float, _>(TYPO_SIMILARITY)
     .bind::<BigInt, _>(TYPO_ALTERNATIVES)
     .bind::<Text, _>(language)
     .load::<Alternative>(conn)?;
