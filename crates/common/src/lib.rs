@@ -9,11 +9,12 @@
 //!   (request id and trace), [`health`], [`metrics`], [`openapi`];
 //! - identity: [`tokens`] (verification, revocation, extractors), [`issuer`]
 //!   (issuer names), [`events`] (the user event auth sends the directory);
-//! - data and dependencies: [`db`] (pool, blocking helper, migrations),
+//! - data and dependencies: [`db`] (pool, blocking helper, migrations, raw
+//!   SQL kept prepared),
 //!   [`redis_conn`] (connections, channel following), [`ratelimit`],
 //!   [`client`] (service-to-service HTTP), [`retry`] (backoff, the breaker),
 //!   [`idempotency`] (`Idempotency-Key` answers stored and replayed), [`tasks`]
-//!   (supervised background tasks), [`pagination`], [`domain`] (validated values
+//!   (supervised background tasks, periodic ones), [`pagination`], [`domain`] (validated values
 //!   several services accept), `storage` (object storage, with the `storage`
 //!   feature), `images` (uploaded pictures: type, decoding, thumbnails, with
 //!   the `images` feature).

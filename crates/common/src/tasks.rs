@@ -87,6 +87,30 @@ impl Tasks {
         }));
     }
 
+    /// Runs `round` every `period` as the task `name`, supervised as
+    /// [`Tasks::spawn`] supervises: the first round at once, and a round that
+    /// overruns its period delays the next rather than bunching them up. A
+    /// round deals with its own failures (each loop knows what its failure
+    /// means and when it is tried again); a panic restarts the loop.
+    pub fn every<F, Fut>(&mut self, name: &'static str, period: Duration, round: F)
+    where
+        F: FnMut() -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let period = period.max(Duration::from_millis(1));
+        self.spawn(name, move || {
+            let mut round = round.clone();
+            async move {
+                let mut tick = tokio::time::interval(period);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    round().await;
+                }
+            }
+        });
+    }
+
     pub fn len(&self) -> usize {
         self.handles.len()
     }
@@ -136,6 +160,27 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 4);
         tasks.abort_all();
+    }
+
+    #[tokio::test]
+    async fn a_periodic_task_runs_each_period_and_outlives_a_panicking_round() {
+        let rounds = Arc::new(AtomicU32::new(0));
+        let mut tasks = quick();
+        let counter = rounds.clone();
+        tasks.every("periodic", Duration::from_millis(20), move || {
+            let counter = counter.clone();
+            async move {
+                if counter.fetch_add(1, Ordering::SeqCst) == 1 {
+                    panic!("the second round fails");
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tasks.abort_all();
+        let ran = rounds.load(Ordering::SeqCst);
+        // Rounds went on after the panicking one, and never faster than one
+        // per period (300 ms of 20 ms periods: at most 16).
+        assert!((3..=16).contains(&ran), "{ran} rounds");
     }
 
     #[tokio::test]

@@ -116,23 +116,19 @@ impl Service for Auth {
 /// Every minute: forget refresh-token successors past the grace window and pick
 /// up signing keys rotated by another process.
 fn spawn_maintenance(tasks: &mut common::tasks::Tasks, state: web::Data<AppState>) {
-    tasks.spawn("auth-maintenance", move || {
+    tasks.every("auth-maintenance", Duration::from_secs(60), move || {
         let state = state.clone();
         async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                let grace = chrono::Duration::seconds(state.settings.auth_refresh_grace_secs);
-                if let Err(e) = state
-                    .db
-                    .run(move |conn| db::sessions::sweep_grace(conn, grace))
-                    .await
-                {
-                    tracing::warn!(error = %e, "grace sweep failed");
-                }
-                if let Err(e) = state.keys.reload().await {
-                    tracing::warn!(error = %e, "key reload failed");
-                }
+            let grace = chrono::Duration::seconds(state.settings.auth_refresh_grace_secs);
+            if let Err(e) = state
+                .db
+                .run(move |conn| db::sessions::sweep_grace(conn, grace))
+                .await
+            {
+                tracing::warn!(error = %e, "grace sweep failed");
+            }
+            if let Err(e) = state.keys.reload().await {
+                tracing::warn!(error = %e, "key reload failed");
             }
         }
     });

@@ -123,25 +123,22 @@ fn spawn_maintenance(
     storage: common::storage::Storage,
     window_secs: u64,
 ) {
-    tasks.spawn("social-maintenance", move || {
+    let window = i64::try_from(window_secs).unwrap_or(i64::MAX);
+    let every = std::time::Duration::from_secs(600);
+    tasks.every("social-maintenance", every, move || {
         let (db, storage) = (db.clone(), storage.clone());
         async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                let window = i64::try_from(window_secs).unwrap_or(i64::MAX);
-                let pruned = db
-                    .run(move |conn| {
-                        db::views::prune(conn, window)?;
-                        db::trending::prune(conn)?;
-                        Ok(common::idempotency::prune(conn)?)
-                    })
-                    .await;
-                if let Err(e) = pruned {
-                    tracing::warn!(error = %e, "maintenance failed; retried in ten minutes");
-                }
-                routes::uploads::sweep_expired(&db, &storage).await;
+            let pruned = db
+                .run(move |conn| {
+                    db::views::prune(conn, window)?;
+                    db::trending::prune(conn)?;
+                    Ok(common::idempotency::prune(conn)?)
+                })
+                .await;
+            if let Err(e) = pruned {
+                tracing::warn!(error = %e, "maintenance failed; retried in ten minutes");
             }
+            routes::uploads::sweep_expired(&db, &storage).await;
         }
     });
 }
@@ -150,14 +147,13 @@ fn spawn_maintenance(
 /// others find the new snapshot fresh and skip).
 fn spawn_trending(tasks: &mut common::tasks::Tasks, db: common::db::Db, every_secs: u64) {
     let every = every_secs.max(1);
-    tasks.spawn("trending-ranking", move || {
-        let db = db.clone();
-        async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let fresh_for = i64::try_from(every).unwrap_or(60) - 1;
-            loop {
-                tick.tick().await;
+    let fresh_for = i64::try_from(every).unwrap_or(60) - 1;
+    tasks.every(
+        "trending-ranking",
+        std::time::Duration::from_secs(every),
+        move || {
+            let db = db.clone();
+            async move {
                 if let Err(e) = db
                     .run(move |conn| Ok(db::trending::refresh(conn, fresh_for)?))
                     .await
@@ -165,6 +161,6 @@ fn spawn_trending(tasks: &mut common::tasks::Tasks, db: common::db::Db, every_se
                     tracing::warn!(error = %e, "trending ranking not computed; retried next tick");
                 }
             }
-        }
-    });
+        },
+    );
 }

@@ -241,19 +241,15 @@ impl Views {
     /// Flushes every `every`.
     pub fn spawn_flusher(self: &Arc<Self>, tasks: &mut Tasks, every: Duration) {
         let views = self.clone();
-        tasks.spawn("view-flusher", move || {
+        let every = every.max(Duration::from_millis(50));
+        tasks.every("view-flusher", every, move || {
             let views = views.clone();
             async move {
-                let mut tick = tokio::time::interval(every.max(Duration::from_millis(50)));
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = views.flush().await {
-                        tracing::warn!(
-                            error = format!("{e:#}"),
-                            "view flush failed; retried next tick"
-                        );
-                    }
+                if let Err(e) = views.flush().await {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "view flush failed; retried next tick"
+                    );
                 }
             }
         });

@@ -65,23 +65,18 @@ pub fn spawn_rollups(
     settings: &crate::config::CommerceSettings,
 ) {
     let every = Duration::from_secs(settings.analytics_rollup_secs.max(1));
-    tasks.spawn("analytics-rollup", move || {
+    tasks.every("analytics-rollup", every, move || {
         let db = db.clone();
         async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match db.run(|conn| Ok(db::analytics::rollup(conn)?)).await {
-                    Ok(Some(run)) if run.product_cells + run.search_cells > 0 => tracing::debug!(
-                        analytics.product_cells = run.product_cells,
-                        analytics.search_cells = run.search_cells,
-                        "analytics rolled up"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "analytics rollup failed; retried next tick")
-                    }
+            match db.run(|conn| Ok(db::analytics::rollup(conn)?)).await {
+                Ok(Some(run)) if run.product_cells + run.search_cells > 0 => tracing::debug!(
+                    analytics.product_cells = run.product_cells,
+                    analytics.search_cells = run.search_cells,
+                    "analytics rolled up"
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "analytics rollup failed; retried next tick")
                 }
             }
         }

@@ -491,18 +491,13 @@ pub fn spawn_sweeper(
     settings: &crate::config::CommerceSettings,
 ) {
     let every = std::time::Duration::from_secs(settings.order_sweep_secs.max(1));
-    tasks.spawn("order-sweeper", move || {
+    tasks.every("order-sweeper", every, move || {
         let db = db.clone();
         async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match db.run(sweep).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(orders.expired = n, "unpaid orders expired"),
-                    Err(e) => tracing::warn!(error = %e, "order sweep failed; retried next tick"),
-                }
+            match db.run(sweep).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(orders.expired = n, "unpaid orders expired"),
+                Err(e) => tracing::warn!(error = %e, "order sweep failed; retried next tick"),
             }
         }
     });

@@ -66,31 +66,26 @@ pub fn spawn_stock_flags(
 ) {
     const BATCH: usize = 200;
     let every = std::time::Duration::from_millis(settings.stock_flag_refresh_ms.max(10));
-    tasks.spawn("stock-flags", move || {
+    tasks.every("stock-flags", every, move || {
         let (db, cache) = (db.clone(), cache.clone());
         async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // A full batch may leave more queued: another batch at once.
             loop {
-                tick.tick().await;
-                // A full batch may leave more queued: another round at once.
-                loop {
-                    match db
-                        .run(|conn| Ok(db::stock::apply_changes(conn, BATCH)?))
-                        .await
-                    {
-                        Ok((taken, flipped)) => {
-                            if flipped > 0 {
-                                cache.clear();
-                            }
-                            if taken < BATCH {
-                                break;
-                            }
+                match db
+                    .run(|conn| Ok(db::stock::apply_changes(conn, BATCH)?))
+                    .await
+                {
+                    Ok((taken, flipped)) => {
+                        if flipped > 0 {
+                            cache.clear();
                         }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "setting in-stock flags failed; retried next tick");
+                        if taken < BATCH {
                             break;
                         }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "setting in-stock flags failed; retried next tick");
+                        break;
                     }
                 }
             }

@@ -315,14 +315,10 @@ impl Hub {
     /// token expired without a newer one (4001).
     pub fn spawn_watch(self: &Arc<Self>, tasks: &mut Tasks, revocations: RevocationList) {
         let hub = self.clone();
-        tasks.spawn("live-watch", move || {
+        tasks.every("live-watch", Duration::from_secs(1), move || {
             let (hub, revocations) = (hub.clone(), revocations.clone());
             async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
-                loop {
-                    tick.tick().await;
-                    hub.close_invalid(&revocations, chrono::Utc::now().timestamp());
-                }
+                hub.close_invalid(&revocations, chrono::Utc::now().timestamp());
             }
         });
     }
