@@ -151,7 +151,11 @@ impl Db {
 ///
 /// Parameters are `$1`, `$2`, … in the order they are bound, each written
 /// once (bind a value twice to use it twice): the placeholders are written
-/// back where the text has them.
+/// back where the text has them. Every `$` followed by digits is one, so the
+/// text has none inside string literals, dollar quotes or comments. Name the
+/// columns a statement returns, never `*`: a prepared statement whose result
+/// columns change (a migration adding one while replicas serve) fails until
+/// its connection closes.
 pub struct Prepared<'f> {
     sql: &'static str,
     binds: Vec<Box<dyn QueryFragment<Pg> + Send + 'f>>,
@@ -307,6 +311,25 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn prepared_statements_count_past_nine_parameters() {
+        let mut query = Prepared::new("SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM t");
+        for n in 1..=11_i64 {
+            query = query.bind::<BigInt, _>(n);
+        }
+        let text = rendered(&query).expect("renders");
+        assert!(
+            text.starts_with(
+                "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM t -- binds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]"
+            ),
+            "{text}"
+        );
+        let skipped = Prepared::new("SELECT $1, $3")
+            .bind::<Text, _>("a")
+            .bind::<Text, _>("b");
+        assert!(rendered(&skipped).is_err());
     }
 
     #[test]

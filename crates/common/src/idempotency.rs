@@ -17,9 +17,10 @@ use std::future::Future;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Bytea, Integer, Nullable, Text};
+use diesel::sql_types::{Bytea, Integer, Nullable, Text, Timestamptz};
 use futures_util::future::{ready, Ready};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -101,8 +102,14 @@ pub struct RequiredIdempotencyHeader {
     pub idempotency_key: String,
 }
 
+/// When this request took its key (the key row's `created_at`): a retry that
+/// takes over a key whose lease ran out stamps it anew, so the first request,
+/// if it still runs, can neither store its answer over the retry's nor release
+/// the retry's key.
+type Claim = DateTime<Utc>;
+
 enum Begun {
-    Fresh,
+    Fresh(Claim),
     Replay {
         status: u16,
         body: Vec<u8>,
@@ -144,21 +151,22 @@ fn begin(
     let claim = |conn: &mut PgConnection| {
         Prepared::new(
             "INSERT INTO idempotency_keys (owner, key, fingerprint, state) VALUES ($1, $2, $3, 'running') \
-             ON CONFLICT (owner, key) DO NOTHING",
+             ON CONFLICT (owner, key) DO NOTHING RETURNING created_at",
         )
         .bind::<Text, _>(owner)
         .bind::<Text, _>(key)
         .bind::<Text, _>(pending)
-        .execute(conn)
+        .get_result::<Claimed>(conn)
+        .optional()
     };
     // A new key, the usual case, in one statement of its own; a key seen
     // before is read and decided on in a transaction.
-    if claim(conn)? == 1 {
-        return Ok(Begun::Fresh);
+    if let Some(claimed) = claim(conn)? {
+        return Ok(Begun::Fresh(claimed.created_at));
     }
     conn.transaction(|conn| {
-        if claim(conn)? == 1 {
-            return Ok(Begun::Fresh);
+        if let Some(claimed) = claim(conn)? {
+            return Ok(Begun::Fresh(claimed.created_at));
         }
         let row: Row = diesel::sql_query(format!(
             "SELECT fingerprint, state, status, body, \
@@ -170,15 +178,16 @@ fn begin(
         .bind::<Text, _>(key)
         .get_result(conn)?;
         if row.stale {
-            diesel::sql_query(
+            let claimed = diesel::sql_query(
                 "UPDATE idempotency_keys SET fingerprint = $3, state = 'running', status = NULL, \
-                   body = NULL, created_at = now() WHERE owner = $1 AND key = $2",
+                   body = NULL, created_at = clock_timestamp() WHERE owner = $1 AND key = $2 \
+                 RETURNING created_at",
             )
             .bind::<Text, _>(owner)
             .bind::<Text, _>(key)
             .bind::<Text, _>(pending)
-            .execute(conn)?;
-            return Ok(Begun::Fresh);
+            .get_result::<Claimed>(conn)?;
+            return Ok(Begun::Fresh(claimed.created_at));
         }
         let Some(fingerprint) = fingerprint else {
             return match (row.state.as_str(), row.status, row.body) {
@@ -203,6 +212,12 @@ fn begin(
     })
 }
 
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+}
+
 struct Answer<'a> {
     fingerprint: &'a str,
     status: u16,
@@ -210,10 +225,18 @@ struct Answer<'a> {
     resource: Option<&'a str>,
 }
 
-fn finish(conn: &mut PgConnection, owner: &str, key: &str, answer: &Answer<'_>) -> QueryResult<()> {
+/// Stores `answer` for the key this request claimed; `false` when a retry has
+/// taken the key over since (the key is the retry's now).
+fn finish(
+    conn: &mut PgConnection,
+    owner: &str,
+    key: &str,
+    claim: Claim,
+    answer: &Answer<'_>,
+) -> QueryResult<bool> {
     Prepared::new(
         "UPDATE idempotency_keys SET state = 'done', fingerprint = $1, status = $2, body = $3, \
-           resource = $4 WHERE owner = $5 AND key = $6",
+           resource = $4 WHERE owner = $5 AND key = $6 AND state = 'running' AND created_at = $7",
     )
     .bind::<Text, _>(answer.fingerprint)
     .bind::<Integer, _>(i32::from(answer.status))
@@ -221,8 +244,9 @@ fn finish(conn: &mut PgConnection, owner: &str, key: &str, answer: &Answer<'_>) 
     .bind::<Nullable<Text>, _>(answer.resource)
     .bind::<Text, _>(owner)
     .bind::<Text, _>(key)
+    .bind::<Timestamptz, _>(claim)
     .execute(conn)
-    .map(|_| ())
+    .map(|n| n == 1)
 }
 
 /// Forgets the answers that created `resource` (call it where it is deleted, in
@@ -233,12 +257,25 @@ pub fn forget_resource(conn: &mut PgConnection, resource: &str) -> QueryResult<u
         .execute(conn)
 }
 
-fn forget(conn: &mut PgConnection, owner: &str, key: &str) -> QueryResult<()> {
-    Prepared::new("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2")
-        .bind::<Text, _>(owner)
-        .bind::<Text, _>(key)
-        .execute(conn)
-        .map(|_| ())
+/// Releases the key this request claimed (not one a retry took over since).
+fn forget(conn: &mut PgConnection, owner: &str, key: &str, claim: Claim) -> QueryResult<()> {
+    Prepared::new(
+        "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND state = 'running' \
+         AND created_at = $3",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(key)
+    .bind::<Timestamptz, _>(claim)
+    .execute(conn)
+    .map(|_| ())
+}
+
+fn taken_over() -> ApiError {
+    ApiError::Conflict(
+        "This request outlasted its Idempotency-Key's lease and a retry has taken the key; \
+         its work was not kept"
+            .to_owned(),
+    )
 }
 
 /// Deletes stored answers past their 24 hours (a maintenance task calls it).
@@ -302,11 +339,12 @@ where
     let begun = db
         .run(move |conn| Ok(begin(conn, &who, &which, Some(&print), RUNNING_LEASE_SECS)?))
         .await?;
-    if let Some((status, body)) = stored_answer(begun)? {
-        return Ok(json_response(status, body, true));
-    }
+    let claim = match stored_answer(begun)? {
+        Stored::Replay(status, body) => return Ok(json_response(status, body, true)),
+        Stored::Claimed(claim) => claim,
+    };
     let outcome = work().await;
-    store(db, key, owner, &fingerprint, outcome).await
+    store(db, key, owner, &fingerprint, claim, outcome).await
 }
 
 /// [`run`] for work that is all database work: taking the key, the work and
@@ -337,9 +375,10 @@ where
     let (status, body, replayed) = db
         .run(move |conn| {
             let begun = begin(conn, &who, &which, Some(&fingerprint), RUNNING_LEASE_SECS)?;
-            if let Some((status, body)) = stored_answer(begun)? {
-                return Ok((status, body, true));
-            }
+            let claim = match stored_answer(begun)? {
+                Stored::Replay(status, body) => return Ok((status, body, true)),
+                Stored::Claimed(claim) => claim,
+            };
             let done = conn.transaction(|conn| {
                 let (status, body) = work(conn)?;
                 let (bytes, resource) = answer_of(&body)?;
@@ -349,13 +388,16 @@ where
                     body: &bytes,
                     resource: resource.as_deref(),
                 };
-                finish(conn, &who, &which, &answer)?;
+                // Taken over: the retry does the work; this work rolls back.
+                if !finish(conn, &who, &which, claim, &answer)? {
+                    return Err(taken_over());
+                }
                 Ok::<_, ApiError>((status.as_u16(), bytes))
             });
             match done {
                 Ok((status, bytes)) => Ok((status, bytes, false)),
                 Err(e) => {
-                    if let Err(forget_error) = forget(conn, &who, &which) {
+                    if let Err(forget_error) = forget(conn, &who, &which, claim) {
                         tracing::warn!(error = %forget_error, "idempotency key not released");
                     }
                     Err(e)
@@ -366,15 +408,25 @@ where
     Ok(json_response(status, body, replayed))
 }
 
+/// What a request that knows its fingerprint does with its key.
+enum Stored {
+    /// Answer this, stored by the first request.
+    Replay(u16, Vec<u8>),
+    /// Run: the key is this request's.
+    Claimed(Claim),
+}
+
 /// What the key's state says of a request that knows its fingerprint: the
 /// stored answer to replay, 409 while the first runs, 422 for another
-/// request, or `None`: run it.
-fn stored_answer(begun: Begun) -> Result<Option<(u16, Vec<u8>)>, ApiError> {
+/// request, or run it.
+fn stored_answer(begun: Begun) -> Result<Stored, ApiError> {
     match begun {
-        Begun::Replay { status, body } => Ok(Some((status, body))),
+        Begun::Replay { status, body } => Ok(Stored::Replay(status, body)),
+        Begun::Fresh(claim) => Ok(Stored::Claimed(claim)),
         Begun::Running => Err(still_running()),
         Begun::OtherRequest => Err(used_with_another_request()),
-        Begun::Fresh | Begun::Done { .. } => Ok(None),
+        // Only a request whose fingerprint is not known yet finds this.
+        Begun::Done { .. } => Err(ApiError::internal("a stored answer without its request")),
     }
 }
 
@@ -396,6 +448,7 @@ async fn store<T: Serialize>(
     key: &IdempotencyKey,
     owner: &str,
     fingerprint: &str,
+    claim: Claim,
     outcome: Result<(StatusCode, T), ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(which) = key.0.clone() else {
@@ -407,22 +460,33 @@ async fn store<T: Serialize>(
         Ok((status, body)) => {
             let (bytes, resource) = answer_of(&body)?;
             let (stored, print) = (bytes.clone(), fingerprint.to_owned());
-            db.run(move |conn| {
-                let answer = Answer {
-                    fingerprint: &print,
-                    status: status.as_u16(),
-                    body: &stored,
-                    resource: resource.as_deref(),
-                };
-                Ok(finish(conn, &who, &which, &answer)?)
-            })
-            .await?;
+            let kept = db
+                .run(move |conn| {
+                    let answer = Answer {
+                        fingerprint: &print,
+                        status: status.as_u16(),
+                        body: &stored,
+                        resource: resource.as_deref(),
+                    };
+                    Ok(finish(conn, &who, &which, claim, &answer)?)
+                })
+                .await?;
+            if !kept {
+                // The work is done and cannot be undone here; the retry that
+                // took the key keeps its own answer.
+                tracing::warn!(
+                    "a request outlasted its Idempotency-Key's lease; its answer was not stored"
+                );
+            }
             Ok(json_response(status.as_u16(), bytes, false))
         }
         Err(e) => {
             // Not stored: a retry runs again. Failing to forget leaves the key
             // running until its lease ends.
-            if let Err(forget_error) = db.run(move |conn| Ok(forget(conn, &who, &which)?)).await {
+            if let Err(forget_error) = db
+                .run(move |conn| Ok(forget(conn, &who, &which, claim)?))
+                .await
+            {
                 tracing::warn!(error = %forget_error, "idempotency key not released");
             }
             Err(e)
@@ -437,6 +501,7 @@ pub struct Streamed {
     key: IdempotencyKey,
     owner: String,
     stored: Option<(String, u16, Vec<u8>)>,
+    claim: Option<Claim>,
 }
 
 impl Streamed {
@@ -452,6 +517,7 @@ impl Streamed {
             key: key.clone(),
             owner: owner.to_owned(),
             stored: None,
+            claim: None,
         };
         let Some(which) = key.0.clone() else {
             return Ok(streamed);
@@ -470,7 +536,11 @@ impl Streamed {
                 streamed.stored = Some((fingerprint, status, body));
                 Ok(streamed)
             }
-            Begun::Fresh | Begun::Replay { .. } | Begun::OtherRequest => Ok(streamed),
+            Begun::Fresh(claim) => {
+                streamed.claim = Some(claim);
+                Ok(streamed)
+            }
+            Begun::Replay { .. } | Begun::OtherRequest => Ok(streamed),
         }
     }
 
@@ -499,7 +569,14 @@ impl Streamed {
         fingerprint: &str,
         outcome: Result<(StatusCode, T), ApiError>,
     ) -> Result<HttpResponse, ApiError> {
-        store(db, &self.key, &self.owner, fingerprint, outcome).await
+        match self.claim {
+            Some(claim) => store(db, &self.key, &self.owner, fingerprint, claim, outcome).await,
+            // No key (or an answer already stored: `replay` answers that).
+            None => {
+                let (status, body) = outcome?;
+                Ok(HttpResponse::build(status).json(body))
+            }
+        }
     }
 }
 

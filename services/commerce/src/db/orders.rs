@@ -140,7 +140,13 @@ fn lock_variants(
     ids.sort_unstable();
     ids.dedup();
     let rows: Vec<Row> = Prepared::new(
-        "SELECT v.*, p.title AS product_title, p.status AS product_status, p.options AS product_options
+        // Columns named, never `*`: a prepared statement whose columns change
+        // (a migration adding one while replicas serve) fails until the
+        // connection is closed.
+        "SELECT v.id, v.product_id, v.sku, v.title, v.option_values, v.price_minor,
+                v.compare_at_price_minor, v.on_hand, v.reserved, v.position, v.created_at,
+                v.updated_at,
+                p.title AS product_title, p.status AS product_status, p.options AS product_options
          FROM variants v JOIN products p ON p.id = v.product_id
          WHERE v.id = ANY($1)
          ORDER BY v.id
@@ -212,7 +218,9 @@ pub enum Refusal {
 
 /// Places an order for `owner`: reserves `wanted`, writes the order (expiring
 /// after `timeout`) and, when `from_cart`, empties the cart. `Err(Refusal)`
-/// inside `Ok` when some line cannot be had: nothing is changed then.
+/// inside `Ok` when some line cannot be had: nothing is written then, and the
+/// caller's transaction (when it gave one) still holds the variants' locks
+/// and `plan_cache_mode` until it ends (the caller rolls back a refusal).
 pub fn place(
     conn: &mut PgConnection,
     owner: &Owner,
@@ -231,8 +239,9 @@ pub fn place(
     }
 }
 
-/// [`place`] in the caller's transaction: the locking read and [`PLACE`],
-/// both prepared statements run on their generic plans. (PostgreSQL would
+/// [`place`] in the caller's transaction: three round trips, the setting,
+/// the locking read and [`PLACE`], both prepared statements run on their
+/// generic plans. (PostgreSQL would
 /// otherwise plan them again for every order: a plan for the actual arrays
 /// always looks cheaper than one for arrays of unknown length, and planning
 /// them took longer than running them.)

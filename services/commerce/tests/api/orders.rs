@@ -217,6 +217,104 @@ async fn an_idempotency_key_is_required_and_replays_the_first_answer() {
     );
 }
 
+/// How many of the test database's sessions wait for a lock.
+fn lock_waiters(app: &TestApp) -> i64 {
+    use diesel::{Connection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+    diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .get_result::<Count>(&mut conn)
+    .unwrap()
+    .n
+}
+
+async fn until_lock_waiters(app: &TestApp, n: i64) {
+    for _ in 0..200 {
+        if lock_waiters(app) >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{n} requests never waited for the variant's lock");
+}
+
+#[tokio::test]
+async fn an_order_that_outlasts_its_keys_lease_keeps_nothing_when_a_retry_took_the_key() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let app = spawn_app().await;
+    let subject = uuid::Uuid::now_v7().to_string();
+    let me = token_of(&app, &subject, "user");
+    let product = stocked_shirt(&app, "Lease", 10).await;
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
+    let body = json!({"lines": [line(&product["variants"][0], 1)]});
+
+    // The variant locked elsewhere: the first request takes its key, then waits.
+    let mut holder = diesel::PgConnection::establish(&app.db.url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM variants WHERE id = '{variant}' FOR UPDATE"
+        ))
+        .unwrap();
+    let first = {
+        let (client, me, body) = (app.api.clone(), me.clone(), body.clone());
+        tokio::spawn(async move {
+            client
+                .request(Method::POST, "/api/orders", Some(&me))
+                .header("idempotency-key", "slow")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    until_lock_waiters(&app, 1).await;
+    // Its lease runs out; the client's retry takes the key over and waits too.
+    let aged = app
+        .sql(&format!(
+            "UPDATE idempotency_keys SET created_at = now() - interval '10 minutes' \
+             WHERE key = 'slow' AND owner LIKE '%:{subject}' AND state = 'running'"
+        ))
+        .unwrap();
+    assert_eq!(aged, 1);
+    let retry = {
+        let (client, me, body) = (app.api.clone(), me.clone(), body.clone());
+        tokio::spawn(async move {
+            client
+                .request(Method::POST, "/api/orders", Some(&me))
+                .header("idempotency-key", "slow")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    until_lock_waiters(&app, 2).await;
+    holder.batch_execute("COMMIT").unwrap();
+
+    let first = first.await.unwrap();
+    assert_error(first, StatusCode::CONFLICT, "CONFLICT").await;
+    let retry = json_of(retry.await.unwrap(), StatusCode::CREATED).await;
+    assert_eq!(
+        stock_of(&app, "Lease-S-RED").await,
+        (10, 1, 9),
+        "one order reserved, the first's rolled back"
+    );
+    let mine = app.read("/api/orders", Some(&me)).await;
+    assert_eq!(mine["meta"]["total"], 1);
+    assert_eq!(mine["items"][0]["id"], retry["id"]);
+    let replay = place_with(&app, &me, Some("slow"), Some(&body)).await;
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.json::<Value>().await.unwrap(), retry);
+}
+
 #[tokio::test]
 async fn bad_orders_are_refused_and_reserve_nothing() {
     let app = spawn_app().await;
