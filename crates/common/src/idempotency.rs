@@ -355,7 +355,9 @@ where
 /// transaction that also stores its answer: what it wrote and the answer a
 /// retry replays commit together (a crash in between can no longer leave
 /// work done under a key still taken, which a retry after the lease would do
-/// again). An error rolls the work back and releases the key.
+/// again). An error rolls the work back and releases the key. A request that
+/// outlasts the lease and finds its key taken over by a retry rolls its work
+/// back and answers 409: the retry's work is the one kept.
 pub async fn run_with_connection<T, F>(
     db: &Db,
     key: &IdempotencyKey,
@@ -390,6 +392,8 @@ where
                 };
                 // Taken over: the retry does the work; this work rolls back.
                 if !finish(conn, &who, &which, claim, &answer)? {
+                    tracing::warn!(idempotency.owner = %who, idempotency.key = %which,
+                        "a request outlasted its Idempotency-Key's lease and a retry took the key; its work is rolled back");
                     return Err(taken_over());
                 }
                 Ok::<_, ApiError>((status.as_u16(), bytes))
@@ -456,6 +460,7 @@ async fn store<T: Serialize>(
         return Ok(HttpResponse::build(status).json(body));
     };
     let who = owner.to_owned();
+    let key_name = which.clone();
     match outcome {
         Ok((status, body)) => {
             let (bytes, resource) = answer_of(&body)?;
@@ -474,9 +479,8 @@ async fn store<T: Serialize>(
             if !kept {
                 // The work is done and cannot be undone here; the retry that
                 // took the key keeps its own answer.
-                tracing::warn!(
-                    "a request outlasted its Idempotency-Key's lease; its answer was not stored"
-                );
+                tracing::warn!(idempotency.owner = %owner, idempotency.key = %key_name,
+                    "a request outlasted its Idempotency-Key's lease and a retry took the key; its answer was not stored");
             }
             Ok(json_response(status.as_u16(), bytes, false))
         }

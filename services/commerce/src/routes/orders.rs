@@ -206,7 +206,7 @@ fn wanted_of(lines: Vec<LineRequest>) -> Result<Wanted, ApiError> {
         (status = 201, description = "Placed: its stock is reserved until it is paid and fulfilled, cancelled or expired; a replay of the Idempotency-Key carries `Idempotent-Replayed: true`", body = OrderDto),
         (status = 400, description = "No Idempotency-Key, or a body that is not a JSON object of this shape", body = ErrorEnvelope),
         (status = 401, description = "No valid token", body = ErrorEnvelope),
-        (status = 409, description = "INSUFFICIENT_STOCK (details: variantId, sku, requested, available), or a request with this Idempotency-Key still running", body = ErrorEnvelope),
+        (status = 409, description = "INSUFFICIENT_STOCK (details: variantId, sku, requested, available), a request with this Idempotency-Key still running, or one that outlasted the key's 60 s lease after a retry took the key (nothing of it is kept)", body = ErrorEnvelope),
         (status = 422, description = "Invalid lines, an empty cart, a line naming no variant, or an Idempotency-Key used with another request", body = ErrorEnvelope),
     ))]
 pub async fn place(

@@ -297,6 +297,13 @@ async fn an_order_that_outlasts_its_keys_lease_keeps_nothing_when_a_retry_took_t
         })
     };
     until_lock_waiters(&app, 2).await;
+    let restamped = app
+        .sql(&format!(
+            "SELECT 1 FROM idempotency_keys WHERE key = 'slow' AND owner LIKE '%:{subject}' \
+             AND state = 'running' AND created_at > now() - interval '1 minute'"
+        ))
+        .unwrap();
+    assert_eq!(restamped, 1, "the retry stamps the key it took over anew");
     holder.batch_execute("COMMIT").unwrap();
 
     let first = first.await.unwrap();
