@@ -263,7 +263,8 @@ async fn an_order_that_outlasts_its_keys_lease_keeps_nothing_when_a_retry_took_t
             "BEGIN; SELECT 1 FROM variants WHERE id = '{variant}' FOR UPDATE"
         ))
         .unwrap();
-    let first = {
+    // The same request, as a client sends it and then retries it.
+    let send = || {
         let (client, me, body) = (app.api.clone(), me.clone(), body.clone());
         tokio::spawn(async move {
             client
@@ -275,6 +276,7 @@ async fn an_order_that_outlasts_its_keys_lease_keeps_nothing_when_a_retry_took_t
                 .unwrap()
         })
     };
+    let first = send();
     until_lock_waiters(&app, 1).await;
     // Its lease runs out; the client's retry takes the key over and waits too.
     let aged = app
@@ -284,18 +286,7 @@ async fn an_order_that_outlasts_its_keys_lease_keeps_nothing_when_a_retry_took_t
         ))
         .unwrap();
     assert_eq!(aged, 1);
-    let retry = {
-        let (client, me, body) = (app.api.clone(), me.clone(), body.clone());
-        tokio::spawn(async move {
-            client
-                .request(Method::POST, "/api/orders", Some(&me))
-                .header("idempotency-key", "slow")
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
+    let retry = send();
     until_lock_waiters(&app, 2).await;
     let restamped = app
         .sql(&format!(
