@@ -216,11 +216,19 @@ pub enum Refusal {
     },
 }
 
-/// Places an order for `owner`: reserves `wanted`, writes the order (expiring
-/// after `timeout`) and, when `from_cart`, empties the cart. `Err(Refusal)`
-/// inside `Ok` when some line cannot be had: nothing is written then, and the
-/// caller's transaction (when it gave one) still holds the variants' locks
-/// and `plan_cache_mode` until it ends (the caller rolls back a refusal).
+/// Places an order for `owner`, in the caller's transaction (its locks must
+/// last until the order is written; `idempotency::run_with_connection` gives
+/// one, and a call outside one is refused): reserves `wanted`, writes the
+/// order (expiring after `timeout`) and, when `from_cart`, empties the cart.
+/// `Err(Refusal)` inside `Ok` when some line cannot be had: nothing is written
+/// then, and the transaction still holds the variants' locks and
+/// `plan_cache_mode` until it ends (the caller rolls back a refusal).
+///
+/// Three round trips: the setting, the locking read and [`PLACE`], both
+/// prepared statements run on their generic plans. (PostgreSQL would otherwise
+/// plan them again for every order: a plan for the actual arrays always looks
+/// cheaper than one for arrays of unknown length, and planning them took
+/// longer than running them.)
 pub fn place(
     conn: &mut PgConnection,
     owner: &Owner,
@@ -229,30 +237,14 @@ pub fn place(
     timeout: Duration,
     from_cart: bool,
 ) -> Result<Result<OrderView, Refusal>, ApiError> {
-    let in_transaction = AnsiTransactionManager::transaction_manager_status_mut(conn)
+    if AnsiTransactionManager::transaction_manager_status_mut(conn)
         .transaction_depth()?
-        .is_some();
-    if in_transaction {
-        place_here(conn, owner, wanted, currency, timeout, from_cart)
-    } else {
-        conn.transaction(|conn| place_here(conn, owner, wanted, currency, timeout, from_cart))
+        .is_none()
+    {
+        return Err(ApiError::internal(
+            "an order is placed in the caller's transaction",
+        ));
     }
-}
-
-/// [`place`] in the caller's transaction: three round trips, the setting,
-/// the locking read and [`PLACE`], both prepared statements run on their
-/// generic plans. (PostgreSQL would
-/// otherwise plan them again for every order: a plan for the actual arrays
-/// always looks cheaper than one for arrays of unknown length, and planning
-/// them took longer than running them.)
-fn place_here(
-    conn: &mut PgConnection,
-    owner: &Owner,
-    wanted: &Wanted,
-    currency: &str,
-    timeout: Duration,
-    from_cart: bool,
-) -> Result<Result<OrderView, Refusal>, ApiError> {
     diesel::connection::SimpleConnection::batch_execute(
         conn,
         "SET LOCAL plan_cache_mode = force_generic_plan",

@@ -314,6 +314,34 @@ async fn an_order_that_outlasts_its_keys_lease_keeps_nothing_when_a_retry_took_t
 }
 
 #[tokio::test]
+async fn placing_outside_a_transaction_is_refused_and_reserves_nothing() {
+    use diesel::Connection;
+    let app = spawn_app().await;
+    let product = stocked_shirt(&app, "Outside", 3).await;
+    let variant: uuid::Uuid = product["variants"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+    let owner = commerce::db::orders::Owner {
+        issuer: ISSUER.to_owned(),
+        subject: "outside".to_owned(),
+    };
+    let wanted = commerce::db::orders::Wanted::summed([(variant, 1)]).unwrap();
+    let placed = commerce::db::orders::place(
+        &mut conn,
+        &owner,
+        &wanted,
+        "EUR",
+        chrono::Duration::minutes(30),
+        false,
+    );
+    assert!(placed.is_err(), "its locks would not outlast the statement");
+    assert_eq!(stock_of(&app, "Outside-S-RED").await, (3, 0, 3));
+}
+
+#[tokio::test]
 async fn bad_orders_are_refused_and_reserve_nothing() {
     let app = spawn_app().await;
     let me = app.customer();
