@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod dto;
 pub mod errors;
+pub mod facet_index;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -71,6 +72,7 @@ impl Service for Commerce {
             storage,
             limiter: common::ratelimit::RateLimiter::new(foundation.redis.clone()),
             products,
+            facet_index: Default::default(),
         });
         Launch::new(foundation, state, verifier, routes::configure).start::<Self>(&settings.common)
     }

@@ -15,4 +15,6 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Public product answers, for `PRODUCT_CACHE_SECS`.
     pub products: std::sync::Arc<ProductCache>,
+    /// What this replica knows of the products that search facets count.
+    pub facet_index: std::sync::Arc<crate::facet_index::FacetIndex>,
 }

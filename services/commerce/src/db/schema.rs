@@ -192,6 +192,7 @@ diesel::table! {
         price_max -> Nullable<Int8>,
         category_ids -> Array<Nullable<Uuid>>,
         in_stock -> Bool,
+        facet_rev -> Int8,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Queries of search: one statement finds the matching active products, the
-//! ids of the page and every facet (the filtered set is computed once), then
-//! the page's products, categories, variants and images load in four batched
-//! queries.
+//! ids of the page, the count and price range of the whole result and the ids
+//! and revisions every other facet is counted from (crate::facet_index; the
+//! filtered set is computed once), then the page's products, categories,
+//! variants and images load in four batched queries.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,6 +13,8 @@ use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel::QueryResult;
 use uuid::Uuid;
+
+use crate::facet_index::FacetIndex;
 
 use super::models::{CategoryRef, Product, ProductView, Variant};
 use super::schema::{categories, product_categories, products, variants};
@@ -54,7 +57,7 @@ const TYPO_SIMILARITY: f32 = 0.5;
 const TYPO_MIN_CHARS: i32 = 4;
 const TYPO_ALTERNATIVES: i64 = 5;
 /// The most values listed per attribute facet (the most frequent ones).
-pub const MAX_FACET_VALUES: i64 = 50;
+pub const MAX_FACET_VALUES: usize = 50;
 
 /// A validated search.
 #[derive(Debug, Clone)]
@@ -164,16 +167,18 @@ impl Statement {
 struct Row {
     #[diesel(sql_type = BigInt)]
     total: i64,
+    /// The page's.
     #[diesel(sql_type = Array<SqlUuid>)]
     ids: Vec<Uuid>,
-    #[diesel(sql_type = Text)]
-    categories: String,
+    /// Every match's, and its `facet_rev`.
+    #[diesel(sql_type = Array<SqlUuid>)]
+    matches: Vec<Uuid>,
+    #[diesel(sql_type = Array<BigInt>)]
+    revs: Vec<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     price_min: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     price_max: Option<i64>,
-    #[diesel(sql_type = Text)]
-    attributes: String,
     #[diesel(sql_type = BigInt)]
     in_stock: i64,
 }
@@ -236,11 +241,18 @@ fn regconfig_literal(language: &str) -> String {
 }
 
 /// Runs `search`: the typo alternatives, one statement for the matches, the
-/// page's ids and every facet (or, when `known` has the facets already, one
-/// for the page alone), then the page's products. No transaction: each
+/// page's ids and the facets' inputs (or, when `known` has the facets
+/// already, one for the page alone), the rows `index` lacks and the counted
+/// categories' names, then the page's products. No transaction: each
 /// statement of READ COMMITTED reads its own snapshot either way, and a
-/// product deleted in between is left out of the page.
-pub fn run(conn: &mut PgConnection, search: &Search, known: Option<Facets>) -> QueryResult<Found> {
+/// product deleted in between is left out of the page and of the facets it
+/// was not counted in yet.
+pub fn run(
+    conn: &mut PgConnection,
+    index: &FacetIndex,
+    search: &Search,
+    known: Option<Facets>,
+) -> QueryResult<Found> {
     let mut st = Statement::default();
     let mut filters = vec!["p.status = 'active'".to_owned()];
     let mut keys = vec!["p.id".to_owned(), "p.created_at".to_owned()];
@@ -359,7 +371,7 @@ pub fn run(conn: &mut PgConnection, search: &Search, known: Option<Facets>) -> Q
         let found = i64::try_from(ids.len()).unwrap_or(i64::MAX);
         let expected = (facets.total - search.offset).clamp(0, search.limit);
         if found != expected {
-            return run(conn, search, None);
+            return run(conn, index, search, None);
         }
         return Ok(Found {
             views: views_of(conn, &ids)?,
@@ -367,70 +379,28 @@ pub fn run(conn: &mut PgConnection, search: &Search, known: Option<Facets>) -> Q
             counted: false,
         });
     }
-    let facet_values = st.arg(Bind::BigInt(MAX_FACET_VALUES));
-    // Each facet is one pass over the materialized matches; arrays are
-    // unnested in the select list (a ProjectSet node), which streams, where
-    // `FROM matched, unnest(...)` would build a tuplestore per match.
+    // The page is a top-N sort of the matches; the facets of attributes and
+    // categories are counted by the replica from the matches' ids and
+    // revisions (crate::facet_index), the rest here in the same pass.
     let sql = format!(
         "WITH matched AS MATERIALIZED (
-            SELECT {keys}, p.attribute_pairs, p.category_ids, p.price_min, p.price_max, p.in_stock
+            SELECT {keys}, p.facet_rev, p.price_min, p.price_max, p.in_stock
             FROM products p WHERE {filters}
-        ),
-        page AS (
-            SELECT id, row_number() OVER (ORDER BY {order}) AS n
-            FROM matched ORDER BY {order} LIMIT {limit} OFFSET {offset}
-        ),
-        pairs AS (
-            SELECT split_part(pair, chr(31), 1) AS name,
-                   substr(pair, strpos(pair, chr(31)) + 1) AS value,
-                   count(*) AS n
-            FROM (SELECT unnest(attribute_pairs) AS pair FROM matched) u
-            GROUP BY pair
-        ),
-        ranked AS (
-            SELECT name, value, n, row_number() OVER (PARTITION BY name ORDER BY n DESC, value) AS r
-            FROM pairs
-        ),
-        in_categories AS (
-            SELECT category_id, count(*) AS n
-            FROM (SELECT unnest(category_ids) AS category_id FROM matched) u GROUP BY category_id
-        ),
-        totals AS (
-            SELECT count(*) AS total, min(price_min) AS lo, max(price_max) AS hi,
-                   count(*) FILTER (WHERE in_stock) AS in_stock
-            FROM matched
         )
-        SELECT
-            totals.total,
-            (SELECT coalesce(array_agg(id ORDER BY n), '{{}}') FROM page) AS ids,
-            (SELECT coalesce(json_agg(json_build_object('slug', c.slug, 'name', c.name, 'count', x.n)
-                    ORDER BY x.n DESC, c.slug), '[]')::text
-             FROM in_categories x JOIN categories c ON c.id = x.category_id) AS categories,
-            totals.lo AS price_min, totals.hi AS price_max,
-            (SELECT coalesce(json_agg(json_build_array(name, value, n) ORDER BY name, n DESC, value), '[]')::text
-             FROM ranked WHERE r <= {facet_values}) AS attributes,
-            totals.in_stock
-        FROM totals",
+        SELECT count(*) AS total,
+               ARRAY(SELECT id FROM matched ORDER BY {order} LIMIT {limit} OFFSET {offset}) AS ids,
+               coalesce(array_agg(id), '{{}}') AS matches,
+               coalesce(array_agg(facet_rev), '{{}}') AS revs,
+               min(price_min) AS price_min, max(price_max) AS price_max,
+               count(*) FILTER (WHERE in_stock) AS in_stock
+        FROM matched",
         keys = keys.join(", "),
         filters = filters.join(" AND "),
     );
     let row: Row = st.query(sql).get_result(conn)?;
+    let counts = index.count(conn, &row.matches, &row.revs, MAX_FACET_VALUES)?;
+    let categories = category_counts(conn, counts.categories)?;
     let views = views_of(conn, &row.ids)?;
-    let categories = serde_json::from_str::<Vec<serde_json::Value>>(&row.categories)
-        .map_err(decode_error)?
-        .into_iter()
-        .map(|c| CategoryCount {
-            slug: c["slug"].as_str().unwrap_or_default().to_owned(),
-            name: c["name"].as_str().unwrap_or_default().to_owned(),
-            count: c["count"].as_i64().unwrap_or_default(),
-        })
-        .collect();
-    let mut attributes: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-    for (name, value, n) in
-        serde_json::from_str::<Vec<(String, String, i64)>>(&row.attributes).map_err(decode_error)?
-    {
-        attributes.entry(name).or_default().push((value, n));
-    }
     Ok(Found {
         views,
         counted: true,
@@ -439,14 +409,39 @@ pub fn run(conn: &mut PgConnection, search: &Search, known: Option<Facets>) -> Q
             categories,
             price_min: row.price_min,
             price_max: row.price_max,
-            attributes,
+            attributes: counts.attributes,
             in_stock: row.in_stock,
         },
     })
 }
 
-fn decode_error(e: serde_json::Error) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(Box::new(e))
+/// The category facet: each counted category's slug and name, most
+/// frequent first, then by slug (a category deleted since is left out).
+fn category_counts(
+    conn: &mut PgConnection,
+    counted: Vec<(Uuid, i64)>,
+) -> QueryResult<Vec<CategoryCount>> {
+    if counted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = counted.iter().map(|(id, _)| *id).collect();
+    let mut names: HashMap<Uuid, (String, String)> = categories::table
+        .filter(categories::id.eq_any(&ids))
+        .select((categories::id, categories::slug, categories::name))
+        .load::<(Uuid, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, slug, name)| (id, (slug, name)))
+        .collect();
+    let mut found: Vec<CategoryCount> = counted
+        .into_iter()
+        .filter_map(|(id, count)| {
+            names
+                .remove(&id)
+                .map(|(slug, name)| CategoryCount { slug, name, count })
+        })
+        .collect();
+    found.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.slug.cmp(&b.slug)));
+    Ok(found)
 }
 
 /// The products of `ids` with their categories and variants, in the order of

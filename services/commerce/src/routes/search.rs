@@ -383,10 +383,11 @@ pub async fn search(
         .as_deref()
         .and_then(|key| state.products.facets(key))
         .map(|facets| (*facets).clone());
+    let index = state.facet_index.clone();
     let found = state
         .db
         .run(move |conn| {
-            let found = db::search::run(conn, &search, known)?;
+            let found = db::search::run(conn, &index, &search, known)?;
             if found.facets.total == 0 && !search.q.is_empty() {
                 // Best effort: a report row is not worth failing the search.
                 if let Err(e) = db::analytics::record_zero_result(conn, &search.q) {

@@ -712,6 +712,62 @@ async fn facets_and_price_filters_follow_every_catalog_write_at_once() {
 }
 
 #[tokio::test]
+async fn query_facets_follow_writes_the_replica_never_saw() {
+    // Each replica counts attribute and category facets from what it keeps
+    // of the matches; a change behind its back (another replica, a script)
+    // must show at the next search all the same.
+    let app = spawn_app().await;
+    app.category(json!({"name": "Lamps"})).await;
+    app.category(json!({"name": "Gifts"})).await;
+    let mut lamp = item("Desk Lamp", 1500);
+    lamp["categories"] = json!(["lamps"]);
+    lamp["attributes"] = json!({"color": "red"});
+    app.product(lamp).await;
+    let first = search(&app, "q=lamp").await["facets"].clone();
+    assert_eq!(
+        first["attributes"],
+        json!({"color": [{"value": "red", "count": 1}]})
+    );
+    assert_eq!(
+        first["categories"],
+        json!([{"slug": "lamps", "name": "Lamps", "count": 1}])
+    );
+
+    app.sql(r#"UPDATE products SET attributes = '{"color": "blue", "bulb": "E27"}' WHERE slug = 'desk-lamp'"#)
+        .unwrap();
+    app.sql("UPDATE categories SET name = 'Lights' WHERE slug = 'lamps'")
+        .unwrap();
+    app.sql(
+        "INSERT INTO product_categories (product_id, category_id, position)
+         SELECT p.id, c.id, 1 FROM products p, categories c
+         WHERE p.slug = 'desk-lamp' AND c.slug = 'gifts'",
+    )
+    .unwrap();
+    let now = search(&app, "q=lamp").await["facets"].clone();
+    assert_eq!(
+        now["attributes"],
+        json!({
+            "bulb": [{"value": "E27", "count": 1}],
+            "color": [{"value": "blue", "count": 1}]
+        })
+    );
+    assert_eq!(
+        now["categories"],
+        json!([
+            {"slug": "gifts", "name": "Gifts", "count": 1},
+            {"slug": "lamps", "name": "Lights", "count": 1}
+        ])
+    );
+    // A product that stops matching leaves the facets with its count.
+    app.sql("UPDATE products SET status = 'archived' WHERE slug = 'desk-lamp'")
+        .unwrap();
+    let gone = search(&app, "q=lamp").await;
+    assert_eq!(gone["meta"]["total"], 0);
+    assert_eq!(gone["facets"]["attributes"], json!({}));
+    assert_eq!(gone["facets"]["categories"], json!([]));
+}
+
+#[tokio::test]
 async fn every_sort_orders_as_named() {
     let app = spawn_app().await;
     let cheap = id_of(&app, item("Cheap Lamp", 100)).await;
