@@ -10,7 +10,7 @@
 //! categories (a third of a typo search's statement time).
 //!
 //! An index keeps at most [`MAX_RECORDS`] products and [`MAX_PAIRS`] distinct
-//! attribute pairs (about 40 MB at most); past either, the replica starts a new
+//! attribute pairs (about 60 MB at most); past either, the replica starts a new
 //! empty one (a search under way finishes on the one it began with), so
 //! records of deleted products and pairs no longer used go at that point.
 
@@ -27,6 +27,8 @@ use uuid::Uuid;
 pub const MAX_RECORDS: usize = 200_000;
 /// The most distinct attribute pairs (`name` = `value`) an index keeps.
 pub const MAX_PAIRS: usize = 200_000;
+/// The most rows read in one query.
+const LOAD_SLICE: usize = 5_000;
 
 /// The facets counted from the records: per category id, and per attribute
 /// name its (value, count), most frequent first (ties by value), at most
@@ -98,15 +100,20 @@ impl FacetIndex {
             }
             misses
         };
-        let rows = diesel::sql_query(
-            "SELECT id, facet_rev, attribute_pairs, category_ids FROM products WHERE id = ANY($1)",
-        )
-        .bind::<Array<SqlUuid>, _>(&misses)
-        .load::<Row>(conn)?;
-        let mut tables = index.tables.write().unwrap_or_else(PoisonError::into_inner);
-        for row in rows {
-            tables.keep(row);
+        // In slices, so that a cold replica's first search of the whole
+        // catalogue does not hold every row's text at once.
+        for slice in misses.chunks(LOAD_SLICE) {
+            let rows = diesel::sql_query(
+                "SELECT id, facet_rev, attribute_pairs, category_ids FROM products WHERE id = ANY($1)",
+            )
+            .bind::<Array<SqlUuid>, _>(slice)
+            .load::<Row>(conn)?;
+            let mut tables = index.tables.write().unwrap_or_else(PoisonError::into_inner);
+            for row in rows {
+                tables.keep(row);
+            }
         }
+        let tables = index.tables.read().unwrap_or_else(PoisonError::into_inner);
         let counts = tables.count(ids, max_values);
         if tables.records.len() > MAX_RECORDS || tables.pairs.len() > MAX_PAIRS {
             drop(tables);
