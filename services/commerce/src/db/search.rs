@@ -4,13 +4,14 @@
 //! filtered set is computed once), then the page's products, categories,
 //! variants and images load in four batched queries.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-use common::db::Prepared;
+use chrono::{DateTime, Utc};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Float, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryResult;
 use uuid::Uuid;
 
@@ -167,14 +168,22 @@ impl Statement {
 struct Row {
     #[diesel(sql_type = BigInt)]
     total: i64,
-    /// The page's.
-    #[diesel(sql_type = Array<SqlUuid>)]
-    ids: Vec<Uuid>,
-    /// Every match's, and its `facet_rev`.
+    /// Every match's id, its `facet_rev` and its sort keys, in one order.
     #[diesel(sql_type = Array<SqlUuid>)]
     matches: Vec<Uuid>,
     #[diesel(sql_type = Array<BigInt>)]
     revs: Vec<i64>,
+    #[diesel(sql_type = Array<Timestamptz>)]
+    created: Vec<DateTime<Utc>>,
+    /// Empty unless matches of the query as typed are to be told apart.
+    #[diesel(sql_type = Array<Bool>)]
+    exact: Vec<bool>,
+    /// Empty unless the order is by relevance to a query.
+    #[diesel(sql_type = Array<Float>)]
+    rank: Vec<f32>,
+    /// The lowest price or the popularity; empty unless sorted by one.
+    #[diesel(sql_type = Array<Nullable<BigInt>>)]
+    number: Vec<Option<i64>>,
     #[diesel(sql_type = Nullable<BigInt>)]
     price_min: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -183,28 +192,45 @@ struct Row {
     in_stock: i64,
 }
 
+/// What [`typo_alternatives`] found for a query.
+struct Alternatives {
+    /// The words of the query, each with its alternatives.
+    words: Vec<(String, Vec<String>)>,
+    /// Some active product matches the query as typed.
+    exact: bool,
+}
+
 /// The words of `q` (the `simple` parser's tokens) that are not stop words of
 /// `language` (those match nothing and would leave only their alternatives),
 /// each with up to [`TYPO_ALTERNATIVES`] title words like it, most alike
-/// first. `%` finds candidates through the trigram index at pg_trgm's
-/// threshold (0.3 unless the database sets another), then the similarity is
-/// checked against [`TYPO_SIMILARITY`]: no setting to change first, so no
-/// transaction and no extra round trip. (PostgreSQL's notice about a stop word
-/// among the alternatives is dropped by diesel's connection.)
+/// first, and whether anything matches `q` as typed (a typo usually matches
+/// nothing, and then no match needs telling apart from the others). `%` finds
+/// candidates through the trigram index at pg_trgm's threshold (0.3 unless
+/// the database sets another), then the similarity is checked against
+/// [`TYPO_SIMILARITY`]: no setting to change first, so no transaction and no
+/// extra round trip. Not prepared: the language is a constant of the text
+/// (see [`regconfig_literal`]), so that the planner reads the tsquery's
+/// selectivity and probes the full-text index. (PostgreSQL's notice about a
+/// stop word among the alternatives is dropped by diesel's connection.)
 fn typo_alternatives(
     conn: &mut PgConnection,
     language: &str,
     q: &str,
-) -> QueryResult<Vec<(String, Vec<String>)>> {
+) -> QueryResult<Alternatives> {
     #[derive(QueryableByName)]
     struct Alternative {
         #[diesel(sql_type = Text)]
         word: String,
         #[diesel(sql_type = Nullable<Text>)]
         alternative: Option<String>,
+        #[diesel(sql_type = Bool)]
+        exact: bool,
     }
-    let rows = Prepared::new(
-        "SELECT q.word, a.word AS alternative
+    let lang = regconfig_literal(language);
+    let rows = diesel::sql_query(format!(
+        "SELECT q.word, a.word AS alternative,
+                (SELECT EXISTS (SELECT 1 FROM products p
+                    WHERE p.status = 'active' AND p.search_vector @@ websearch_to_tsquery({lang}, $1))) AS exact
          FROM (SELECT lexeme AS word FROM unnest(to_tsvector('simple'::regconfig, $1))) q
          LEFT JOIN LATERAL (
              SELECT w.word FROM search_words w
@@ -212,15 +238,15 @@ fn typo_alternatives(
                AND similarity(w.word, q.word) >= $3
              ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT $4
          ) a ON true
-         WHERE numnode(plainto_tsquery($5::regconfig, q.word)) > 0
-         ORDER BY q.word",
-    )
+         WHERE numnode(plainto_tsquery({lang}, q.word)) > 0
+         ORDER BY q.word"
+    ))
     .bind::<Text, _>(q)
     .bind::<diesel::sql_types::Integer, _>(TYPO_MIN_CHARS)
     .bind::<diesel::sql_types::Float, _>(TYPO_SIMILARITY)
     .bind::<BigInt, _>(TYPO_ALTERNATIVES)
-    .bind::<Text, _>(language)
     .load::<Alternative>(conn)?;
+    let exact = rows.first().is_some_and(|row| row.exact);
     let mut words: Vec<(String, Vec<String>)> = Vec::new();
     for row in rows {
         match words.last_mut() {
@@ -228,7 +254,7 @@ fn typo_alternatives(
             _ => words.push((row.word, row.alternative.into_iter().collect())),
         }
     }
-    Ok(words)
+    Ok(Alternatives { words, exact })
 }
 
 /// `language` as a `regconfig` constant of the statement. A parameter cast
@@ -240,8 +266,8 @@ fn regconfig_literal(language: &str) -> String {
     format!("'{}'::regconfig", language.replace('\'', "''"))
 }
 
-/// Runs `search`: the typo alternatives, one statement for the matches, the
-/// page's ids and the facets' inputs (or, when `known` has the facets
+/// Runs `search`: the typo alternatives, one statement for the matches with
+/// their sort keys and the facets' inputs (or, when `known` has the facets
 /// already, one for the page alone), the rows `index` lacks and the counted
 /// categories' names, then the page's products. No transaction: each
 /// statement of READ COMMITTED reads its own snapshot either way, and a
@@ -255,23 +281,33 @@ pub fn run(
 ) -> QueryResult<Found> {
     let mut st = Statement::default();
     let mut filters = vec!["p.status = 'active'".to_owned()];
-    let mut keys = vec!["p.id".to_owned(), "p.created_at".to_owned()];
     let has_q = !search.q.is_empty();
+    // What tells the matches of the query as typed from those through typo
+    // alternatives only, and their weighted rank (relevance only).
+    let mut exact_key = None;
+    let mut rank_key = None;
     if has_q {
         let lang = regconfig_literal(&search.language);
         let q = st.arg(Bind::Text(search.q.clone()));
         let exact = format!("websearch_to_tsquery({lang}, {q})");
-        let words = if search.fuzzy {
+        let alternatives = if search.fuzzy {
             typo_alternatives(conn, &search.language, &search.q)?
         } else {
-            Vec::new()
+            Alternatives {
+                words: Vec::new(),
+                exact: true,
+            }
         };
-        // Each word or one of its alternatives, besides the query itself.
-        let fuzzy = words
+        let fuzzy = alternatives
+            .words
             .iter()
             .any(|(_, alternatives)| !alternatives.is_empty());
+        // Each word or one of its alternatives. That holds for every match of
+        // the query as typed too (a fuzzy query is a plain one: its words,
+        // all of them), so the query itself need not be OR-ed in.
         let matching = if fuzzy {
-            let groups: Vec<String> = words
+            let groups: Vec<String> = alternatives
+                .words
                 .into_iter()
                 .map(|(word, alternatives)| {
                     let terms: Vec<String> = std::iter::once(word)
@@ -284,18 +320,19 @@ pub fn run(
                     format!("({})", terms.join(" || "))
                 })
                 .collect();
-            format!("({exact} || ({}))", groups.join(" && "))
+            format!("({})", groups.join(" && "))
         } else {
             exact.clone()
         };
         filters.push(format!("p.search_vector @@ {matching}"));
-        // Without alternatives every match is one of the query as typed.
-        keys.push(if fuzzy {
-            format!("(p.search_vector @@ {exact}) AS exact")
-        } else {
-            "true AS exact".to_owned()
-        });
-        keys.push(format!("ts_rank(p.search_vector, {matching}) AS rank"));
+        if search.sort == Sort::Relevance {
+            // Without alternatives every match is one of the query as typed;
+            // when nothing matches it as typed, none is.
+            if fuzzy && alternatives.exact {
+                exact_key = Some(format!("p.search_vector @@ {exact}"));
+            }
+            rank_key = Some(format!("ts_rank(p.search_vector, {matching})"));
+        }
     }
     if let Some(slug) = &search.category {
         let slug = st.arg(Bind::Text(slug.clone()));
@@ -327,37 +364,40 @@ pub fn run(
         let pairs = st.arg(Bind::TextArray(pairs));
         filters.push(format!("p.attribute_pairs && {pairs}::text[]"));
     }
-    let order = match search.sort {
-        Sort::Relevance if has_q => "exact DESC, rank DESC, created_at DESC, id DESC",
-        Sort::Relevance | Sort::Newest => "created_at DESC, id DESC",
-        Sort::Price => "price ASC NULLS LAST, created_at DESC, id DESC",
-        Sort::PriceDesc => "price DESC NULLS LAST, created_at DESC, id DESC",
-        Sort::Popular => "popularity DESC, created_at DESC, id DESC",
-    };
-    match search.sort {
-        Sort::Price | Sort::PriceDesc => keys.push("p.price_min AS price".to_owned()),
+    // The price or the popularity the order goes by, when it does.
+    let number_key = match search.sort {
+        Sort::Price | Sort::PriceDesc => Some("p.price_min"),
         // Read at run time: the rollups' table comes with a later migration.
-        Sort::Popular => keys.push(
+        Sort::Popular => Some(
             "coalesce((SELECT sum(a.views + 5 * a.orders) FROM analytics_hourly a
-                WHERE a.product_id = p.id AND a.hour >= now() - interval '30 days'), 0) AS popularity"
-                .to_owned(),
+                WHERE a.product_id = p.id AND a.hour >= now() - interval '30 days'), 0)::int8",
         ),
-        _ => {}
-    }
-    let limit = st.arg(Bind::BigInt(search.limit));
-    let offset = st.arg(Bind::BigInt(search.offset));
+        Sort::Relevance | Sort::Newest => None,
+    };
+    let filters = filters.join(" AND ");
     if let Some(facets) = known {
-        // The page straight from the products (an index in the order's
-        // order serves `newest`).
+        // Browsing: the page straight from the products (an index in the
+        // order's order serves `newest`).
         #[derive(QueryableByName)]
         struct Id {
             #[diesel(sql_type = SqlUuid)]
             id: Uuid,
         }
+        let order = match search.sort {
+            Sort::Relevance | Sort::Newest => "p.created_at DESC, p.id DESC".to_owned(),
+            Sort::Price => format!(
+                "{} ASC NULLS LAST, p.created_at DESC, p.id DESC",
+                number_key.unwrap_or("0")
+            ),
+            Sort::PriceDesc | Sort::Popular => format!(
+                "{} DESC NULLS LAST, p.created_at DESC, p.id DESC",
+                number_key.unwrap_or("0")
+            ),
+        };
+        let limit = st.arg(Bind::BigInt(search.limit));
+        let offset = st.arg(Bind::BigInt(search.offset));
         let sql = format!(
-            "SELECT {keys} FROM products p WHERE {filters} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-            keys = keys.join(", "),
-            filters = filters.join(" AND "),
+            "SELECT p.id FROM products p WHERE {filters} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
         let ids: Vec<Uuid> = st
             .query(sql)
@@ -379,28 +419,35 @@ pub fn run(
             counted: false,
         });
     }
-    // The page is a top-N sort of the matches; the facets of attributes and
-    // categories are counted by the replica from the matches' ids and
-    // revisions (crate::facet_index), the rest here in the same pass.
+    // One pass over the matches: the count, the price range and the in-stock
+    // count, and every match's id, facet revision and sort keys. The page is
+    // a partial sort of those here (crate::db::search::page_of_keys), the
+    // facets of attributes and categories are counted by the replica from
+    // the ids and revisions (crate::facet_index).
     let sql = format!(
-        "WITH matched AS MATERIALIZED (
-            SELECT {keys}, p.facet_rev, p.price_min, p.price_max, p.in_stock
-            FROM products p WHERE {filters}
-        )
-        SELECT count(*) AS total,
-               ARRAY(SELECT id FROM matched ORDER BY {order} LIMIT {limit} OFFSET {offset}) AS ids,
-               coalesce(array_agg(id), '{{}}') AS matches,
-               coalesce(array_agg(facet_rev), '{{}}') AS revs,
-               min(price_min) AS price_min, max(price_max) AS price_max,
-               count(*) FILTER (WHERE in_stock) AS in_stock
-        FROM matched",
-        keys = keys.join(", "),
-        filters = filters.join(" AND "),
+        "SELECT count(*) AS total,
+                coalesce(array_agg(p.id), '{{}}') AS matches,
+                coalesce(array_agg(p.facet_rev), '{{}}') AS revs,
+                coalesce(array_agg(p.created_at), '{{}}') AS created,
+                {exact} AS exact, {rank} AS rank, {number} AS number,
+                min(p.price_min) AS price_min, max(p.price_max) AS price_max,
+                count(*) FILTER (WHERE p.in_stock) AS in_stock
+         FROM products p WHERE {filters}",
+        exact = exact_key.map_or("'{}'::bool[]".to_owned(), |k| format!(
+            "coalesce(array_agg({k}), '{{}}')"
+        )),
+        rank = rank_key.map_or("'{}'::float4[]".to_owned(), |k| format!(
+            "coalesce(array_agg({k}), '{{}}')"
+        )),
+        number = number_key.map_or("'{}'::int8[]".to_owned(), |k| format!(
+            "coalesce(array_agg({k}), '{{}}')"
+        )),
     );
     let row: Row = st.query(sql).get_result(conn)?;
+    let ids = page_of_keys(&row, search.sort, search.offset, search.limit);
     let counts = index.count(conn, &row.matches, &row.revs, MAX_FACET_VALUES)?;
     let categories = category_counts(conn, counts.categories)?;
-    let views = views_of(conn, &row.ids)?;
+    let views = views_of(conn, &ids)?;
     Ok(Found {
         views,
         counted: true,
@@ -413,6 +460,56 @@ pub fn run(
             in_stock: row.in_stock,
         },
     })
+}
+
+/// The ids of the page `offset..offset + limit` of the matches in `row` in
+/// the order of `sort`, as the statement's `ORDER BY` would give them:
+/// matches of the query as typed first, then by rank (relevance); prices with
+/// none last either way; the newest first, then the greatest id, to break
+/// ties. A partial sort: only the first `offset + limit` are put in order.
+fn page_of_keys(row: &Row, sort: Sort, offset: i64, limit: i64) -> Vec<Uuid> {
+    let n = row.matches.len();
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(n);
+    let end = usize::try_from(offset.saturating_add(limit))
+        .unwrap_or(usize::MAX)
+        .min(n);
+    if start >= end {
+        return Vec::new();
+    }
+    let exact = |i: usize| row.exact.get(i).copied().unwrap_or(false);
+    let rank = |i: usize| row.rank.get(i).copied().unwrap_or(0.0);
+    let number = |i: usize| row.number.get(i).copied().flatten();
+    let first = |a: &usize, b: &usize| -> Ordering {
+        let (a, b) = (*a, *b);
+        let primary = match sort {
+            Sort::Relevance => exact(b)
+                .cmp(&exact(a))
+                .then_with(|| rank(b).total_cmp(&rank(a))),
+            Sort::Newest => Ordering::Equal,
+            Sort::Price => nulls_last(number(a), number(b), |x, y| x.cmp(&y)),
+            Sort::PriceDesc | Sort::Popular => nulls_last(number(a), number(b), |x, y| y.cmp(&x)),
+        };
+        primary
+            .then_with(|| row.created[b].cmp(&row.created[a]))
+            .then_with(|| row.matches[b].cmp(&row.matches[a]))
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    if end < n {
+        order.select_nth_unstable_by(end - 1, first);
+        order.truncate(end);
+    }
+    order.sort_unstable_by(first);
+    order[start..end].iter().map(|&i| row.matches[i]).collect()
+}
+
+/// `cmp` of two values, a missing one after any other.
+fn nulls_last(a: Option<i64>, b: Option<i64>, cmp: impl Fn(i64, i64) -> Ordering) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => cmp(a, b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
 }
 
 /// The category facet: each counted category's slug and name, most
@@ -567,4 +664,94 @@ pub fn set_language(conn: &mut PgConnection, language: &str) -> Result<bool, any
         .execute(conn)?;
         Ok(true)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// Matches 0..n, each newer than the one before, ids in the other order
+    /// (so that the id decides only where `created` ties).
+    fn row(n: usize) -> Row {
+        Row {
+            total: n as i64,
+            matches: (0..n).map(|i| Uuid::from_u128(1000 - i as u128)).collect(),
+            revs: vec![1; n],
+            created: (0..n)
+                .map(|i| Utc.timestamp_opt(1_700_000_000 + i as i64, 0).unwrap())
+                .collect(),
+            exact: Vec::new(),
+            rank: Vec::new(),
+            number: Vec::new(),
+            price_min: None,
+            price_max: None,
+            in_stock: 0,
+        }
+    }
+
+    fn positions(row: &Row, page: Vec<Uuid>) -> Vec<usize> {
+        page.iter()
+            .map(|id| row.matches.iter().position(|m| m == id).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn relevance_puts_the_query_as_typed_first_then_rank_then_the_newest() {
+        let mut r = row(5);
+        r.exact = vec![false, true, false, true, false];
+        r.rank = vec![0.5, 0.1, 0.9, 0.1, 0.9];
+        let page = |offset, limit| positions(&r, page_of_keys(&r, Sort::Relevance, offset, limit));
+        assert_eq!(page(0, 20), [3, 1, 4, 2, 0]);
+        // A page from the partial sort is the same slice of the whole order.
+        assert_eq!(page(0, 2), [3, 1]);
+        assert_eq!(page(1, 2), [1, 4]);
+        assert_eq!(page(2, 2), [4, 2]);
+        assert_eq!(page(4, 5), [0]);
+        assert_eq!(page(5, 5), Vec::<usize>::new());
+        assert_eq!(page(i64::MAX, i64::MAX), Vec::<usize>::new());
+        // Without exact flags or ranks (no query): newest first.
+        let plain = row(4);
+        assert_eq!(
+            positions(&plain, page_of_keys(&plain, Sort::Relevance, 1, 2)),
+            [2, 1]
+        );
+        assert_eq!(
+            positions(&plain, page_of_keys(&plain, Sort::Newest, 0, 3)),
+            [3, 2, 1]
+        );
+    }
+
+    #[test]
+    fn prices_without_a_value_come_last_both_ways_and_ties_go_newest_first() {
+        let mut r = row(5);
+        r.number = vec![Some(300), None, Some(100), Some(300), None];
+        assert_eq!(
+            positions(&r, page_of_keys(&r, Sort::Price, 0, 5)),
+            [2, 3, 0, 4, 1]
+        );
+        assert_eq!(
+            positions(&r, page_of_keys(&r, Sort::PriceDesc, 0, 5)),
+            [3, 0, 2, 4, 1]
+        );
+        assert_eq!(
+            positions(&r, page_of_keys(&r, Sort::PriceDesc, 1, 3)),
+            [0, 2, 4]
+        );
+        r.number = vec![Some(15), Some(18), Some(0), Some(18), Some(12)];
+        assert_eq!(positions(&r, page_of_keys(&r, Sort::Popular, 0, 2)), [3, 1]);
+    }
+
+    #[test]
+    fn equal_times_are_told_apart_by_the_greatest_id() {
+        let mut r = row(3);
+        r.created = vec![r.created[0]; 3];
+        // ids 1000, 999, 998: the greatest first.
+        assert_eq!(
+            positions(&r, page_of_keys(&r, Sort::Newest, 0, 3)),
+            [0, 1, 2]
+        );
+        assert_eq!(positions(&r, page_of_keys(&r, Sort::Newest, 1, 1)), [1]);
+    }
 }
