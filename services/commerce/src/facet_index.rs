@@ -14,13 +14,16 @@
 //! empty one (a search under way finishes on the one it began with), so
 //! records of deleted products and pairs no longer used go at that point.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 use diesel::QueryResult;
+// foldhash, randomly seeded: SipHash of every match's id was most of the
+// counting's time, and the keys are ids and pairs written by admins.
+use foldhash::HashMap;
 use uuid::Uuid;
 
 /// The most products an index keeps.
@@ -94,11 +97,10 @@ impl FacetIndex {
             .clone();
         let misses: Vec<Uuid> = {
             let tables = index.tables.read().unwrap_or_else(PoisonError::into_inner);
-            let misses = tables.misses(ids, revs);
-            if misses.is_empty() {
-                return Ok(tables.count(ids, max_values));
+            match tables.records_at(ids, revs) {
+                Ok(records) => return Ok(tables.count_records(records, max_values)),
+                Err(misses) => misses,
             }
-            misses
         };
         // In slices, so that a cold replica's first search of the whole
         // catalogue does not hold every row's text at once.
@@ -124,12 +126,22 @@ impl FacetIndex {
 }
 
 impl Tables {
-    fn misses(&self, ids: &[Uuid], revs: &[i64]) -> Vec<Uuid> {
-        ids.iter()
-            .zip(revs)
-            .filter(|(id, rev)| self.records.get(id).is_none_or(|r| r.rev < **rev))
-            .map(|(id, _)| *id)
-            .collect()
+    /// The records of `ids` at their revisions `revs` or later, in one lookup
+    /// each, or the ids of those not kept so.
+    fn records_at(&self, ids: &[Uuid], revs: &[i64]) -> Result<Vec<&Record>, Vec<Uuid>> {
+        let mut records = Vec::with_capacity(ids.len());
+        let mut misses = Vec::new();
+        for (id, rev) in ids.iter().zip(revs) {
+            match self.records.get(id) {
+                Some(record) if record.rev >= *rev => records.push(record),
+                _ => misses.push(*id),
+            }
+        }
+        if misses.is_empty() {
+            Ok(records)
+        } else {
+            Err(misses)
+        }
     }
 
     /// Keeps `row` unless a later revision of it is kept already (a search
@@ -171,10 +183,18 @@ impl Tables {
 
     /// Counts over the records of `ids` (those not kept are skipped).
     fn count(&self, ids: &[Uuid], max_values: usize) -> Counts {
+        self.count_records(ids.iter().filter_map(|id| self.records.get(id)), max_values)
+    }
+
+    fn count_records<'a>(
+        &'a self,
+        records: impl IntoIterator<Item = &'a Record>,
+        max_values: usize,
+    ) -> Counts {
         let mut per_pair = vec![0i64; self.pairs.len()];
         let mut seen_pairs = Vec::new();
-        let mut per_category: HashMap<Uuid, i64> = HashMap::new();
-        for record in ids.iter().filter_map(|id| self.records.get(id)) {
+        let mut per_category: HashMap<Uuid, i64> = HashMap::default();
+        for record in records {
             for &pair in record.pairs.iter() {
                 let n = &mut per_pair[pair as usize];
                 if *n == 0 {
@@ -253,9 +273,13 @@ mod tests {
         let id = Uuid::now_v7();
         let mut tables = Tables::default();
         tables.keep(row(id, 5, &["color\u{1f}red"], &[]));
-        assert!(tables.misses(&[id], &[5]).is_empty());
-        assert!(tables.misses(&[id], &[4]).is_empty());
-        assert_eq!(tables.misses(&[id], &[6]), [id]);
+        assert!(tables.records_at(&[id], &[5]).is_ok());
+        assert!(tables.records_at(&[id], &[4]).is_ok());
+        let other = Uuid::now_v7();
+        assert_eq!(
+            tables.records_at(&[id, other], &[6, 1]).err(),
+            Some(vec![id, other])
+        );
         tables.keep(row(id, 3, &["color\u{1f}blue"], &[]));
         assert_eq!(
             tables.count(&[id], 50).attributes["color"],
