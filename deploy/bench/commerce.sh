@@ -74,7 +74,8 @@ SEARCH_FILTERED="/api/products?q=headphones&category=audio&minPrice=1000&maxPric
 SEARCH_TYPO="/api/products?q=hedphones"
 # The typo's reference: the same matches, found without typo alternatives, so
 # the report tells what the typo tolerance costs from what so many matches do.
-SEARCH_TYPO_REF="/api/products?q=headphones"
+TYPO_WORD=headphones
+SEARCH_TYPO_REF="/api/products?q=$TYPO_WORD"
 for q in "$SEARCH_PLAIN" "$SEARCH_FILTERED" "$SEARCH_TYPO" "$SEARCH_TYPO_REF"; do
   curl -fsS "$SHOP$q" | python3 -c '
 import json, sys
@@ -142,7 +143,7 @@ search = lambda w, total: {**w, "total": total, "p50TargetMs": 20, "p99TargetMs"
 print(json.dumps({
   "search": {"products": 100000, "concurrency": 8, "plain": search(plain, totals[0]),
              "filtered": search(filtered, totals[1]),
-             "typo": {**search(typo, totals[2]), "typedCorrectly": {**typo_ref, "query": "headphones", "total": totals[3]}}},
+             "typo": {**search(typo, totals[2]), "typedCorrectly": {**typo_ref, "query": "$TYPO_WORD", "total": totals[3]}}},
   "productBySlug": {**slug, "healthLiveViaGateway": live, "ratio": slug["rps"] / live["rps"], "target": ">= 0.5"},
   "oversell": {**oversell, "units": 10, "onHandAfter": on_hand, "reservedAfter": reserved, "target": "placed == 10"},
   "orderPlacement": {**orders, "concurrency": 8, "pgbenchTpcbLikeTps": pg, "ratio": orders["rps"] / pg if pg else None, "target": ">= 0.2"},
